@@ -1,0 +1,5 @@
+"""``python -m lkadv``."""
+
+from lkadv.cli import main
+
+main(prog_name="lkadv")

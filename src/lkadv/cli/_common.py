@@ -1,0 +1,54 @@
+"""Shared CLI plumbing: error handling, the plugin host, consoles."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+
+from lkadv.errors import LkadvError
+from lkadv.plugins import PluginHost
+
+__all__ = ["LkadvGroup", "err_console", "get_host", "out_console", "print_json"]
+
+# Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; results must stay whole.
+out_console = Console(width=None if Console().is_terminal else 240)
+err_console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 240)
+
+
+class LkadvGroup(click.Group):
+    """A click group that turns lkadv's deliberate errors into a message and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LkadvError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            ctx.exit(exc.exit_code)
+
+
+def get_host(ctx: click.Context) -> PluginHost:
+    """The plugin host of this invocation (loaded once, with the global plugin options)."""
+    obj = ctx.ensure_object(dict)
+    if "host" not in obj:
+        disable = [p[3:] for p in obj.get("plugins", ()) if p.startswith("no:")]
+        extra = [(p, _import(p)) for p in obj.get("plugins", ()) if not p.startswith("no:")]
+        obj["host"] = PluginHost(disable=disable, strict=obj.get("strict") or None, extra=extra)
+    host: PluginHost = obj["host"]
+    return host
+
+
+def _import(module: str) -> object:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise click.BadParameter(f"cannot import plugin module {module!r}: {exc}", param_hint="-p") from exc
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout (no rich markup or wrapping)."""
+    click.echo(json.dumps(data, indent=2, default=str))

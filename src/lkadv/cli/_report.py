@@ -1,0 +1,40 @@
+"""``lkadv report``: a finished (or partial) run in any registered format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lkadv._imports import resolve
+from lkadv.cli._common import get_host, out_console
+
+__all__ = ["report"]
+
+
+@click.command("report")
+@click.argument("run_dir", required=False, default="lkadv-runs", type=click.Path(path_type=Path))
+@click.option("-f", "--format", "fmt", default="terminal", help="terminal, md, csv, json or a plugin's format.")
+@click.option("--run-id", default=None, type=int, help="Run to report (default: the latest).")
+@click.option("-o", "--output", default=None, type=click.Path(path_type=Path), help="Write to a file.")
+@click.pass_context
+def report(ctx: click.Context, run_dir: Path, fmt: str, run_id: int | None, output: Path | None) -> None:
+    """Report the run in RUN_DIR (default lkadv-runs)."""
+    from lkadv.metrics import summarize
+    from lkadv.reporters import rich_table
+    from lkadv.store import Ledger
+
+    spec = get_host(ctx).registries.reporters.get(fmt)
+    with Ledger(run_dir) as ledger:
+        summary = summarize(ledger, run_id)
+    if fmt == "terminal" and output is None:
+        out_console.print(rich_table(summary))
+        return
+    render = resolve(spec.render) if isinstance(spec.render, str) else spec.render
+    text = render(summary)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(output)

@@ -1,0 +1,72 @@
+"""``lkadv run``: plan, run (or resume) and report the benchmark matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lkadv.cli._common import err_console, get_host, out_console
+from lkadv.config import load_options, parse_params
+from lkadv.errors import ConfigError
+
+__all__ = ["run_cmd"]
+
+
+def _previous_options(run_dir: Path) -> dict[str, Any]:
+    from lkadv.store import Ledger
+
+    with Ledger(run_dir) as ledger:
+        options = dict(ledger.run()["plan"]["options"])
+    options.pop("run_dir", None)
+    return options
+
+
+@click.command("run")
+@click.option("-m", "--models", default=None, help="Models: all, names, globs ('fm-*'), tag:T, preset:P, timm:NAME.")
+@click.option("-d", "--dataset", default=None, help="Dataset name (default: fashion-mnist).")
+@click.option("-a", "--attacks", default=None, help="Attacks to run (selector), e.g. pgd or fgsm,pgd.")
+@click.option("--eps", default=None, help="Radii in pixel units, e.g. 1/255,2/255 (default: the dataset's grid).")
+@click.option("--attack-param", "attack_params", multiple=True, help="ATTACK.PARAM=VALUE, e.g. pgd.steps=20.")
+@click.option("-c", "--corruptions", default=None, help="Corruptions to apply (selector).")
+@click.option("--severities", default=None, help="Corruption severities, e.g. 1,3,5.")
+@click.option("--limit", default=None, type=int, help="Samples: a seeded class-balanced subset; 0 for all.")
+@click.option("--seed", default=None, type=int, help="Base seed (default 0).")
+@click.option("--precision", default=None, type=click.Choice(["fp32", "bf16", "fp16"]), help="Attack precision.")
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--batch-size", default=None, type=int, help="Batch size.")
+@click.option("--shard-size", default=None, type=int, help="Samples per unit of work and storage.")
+@click.option("--run-dir", default=None, type=click.Path(path_type=Path), help="Run directory (default lkadv-runs).")
+@click.option("--executor", default=None, help="Executor (default local).")
+@click.option("--config", "config_file", default=None, type=click.Path(path_type=Path), help="TOML config file.")
+@click.option("--resume", is_flag=True, help="Resume the latest run in --run-dir with its options.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@click.pass_context
+def run_cmd(ctx: click.Context, config_file: Path | None, resume: bool, quiet: bool, **flags: Any) -> None:
+    """Run the models x threats matrix; finished units are reused, never recomputed."""
+    from lkadv.executors import run
+    from lkadv.reporters import make_progress, rich_table
+
+    if flags["attack_params"]:
+        flags["attack_params"] = parse_params(list(flags["attack_params"]), "option --attack-param")
+    else:
+        flags["attack_params"] = None
+    flags["strict_plugins"] = ctx.obj.get("strict") or None
+    options = load_options(flags, config_file=config_file)
+    if resume:
+        if not (options.run_dir / "ledger.sqlite").is_file():
+            raise ConfigError(f"--resume: {options.run_dir} holds no run to resume; give --run-dir of an earlier run")
+        base = _previous_options(options.run_dir)
+        given = {k: v for k, v in flags.items() if v is not None and k != "strict_plugins"}
+        options = load_options({**base, **given, "run_dir": options.run_dir}, env={}, config_file=None)
+    host = get_host(ctx)
+    result = run(options, host=host, progress=make_progress(err_console, quiet))
+    out_console.print(rich_table(result.summary))
+    err_console.print(
+        f"run {result.run_id} in {result.run_dir}: {result.computed_units} units computed, "
+        f"{result.reused_units} reused, {result.seconds:.1f}s", highlight=False,
+    )
+    if result.failures:
+        err_console.print(f"[bold red]{len(result.failures)} cell(s) failed[/]; see the notes under the table")
+        ctx.exit(1)

@@ -1,0 +1,5 @@
+"""Run options and where they come from (flags, ``LKADV_*`` variables, ``lkadv.toml``)."""
+
+from lkadv.config._options import DEFAULT_CONFIG_FILE, RunOptions, load_options, parse_eps, parse_params
+
+__all__ = ["DEFAULT_CONFIG_FILE", "RunOptions", "load_options", "parse_eps", "parse_params"]

@@ -1,0 +1,270 @@
+"""Run options, from command-line flags, ``LKADV_*`` variables and a TOML file.
+
+Precedence: flag > environment variable > config file > default. Every value is
+checked where it enters, and an error names its source (the flag, the variable
+or the file and key) and what would be valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lkadv.errors import ConfigError
+
+__all__ = ["DEFAULT_CONFIG_FILE", "RunOptions", "load_options", "parse_eps", "parse_params"]
+
+DEFAULT_CONFIG_FILE = "lkadv.toml"
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything that defines a run.
+
+    Attributes:
+        models: Model selector (``all``, names, globs, ``tag:``, ``preset:``, ``timm:``).
+        dataset: Dataset name.
+        attacks: Attack selector, or None for no attacks.
+        eps: Radii in pixel units (default: the dataset's grid for the attack's norm).
+        attack_params: Parameter overrides by attack name.
+        corruptions: Corruption selector, or None.
+        severities: Corruption severities.
+        limit: Number of samples (a seeded class-balanced subset); 0 means all;
+            None means the dataset's default.
+        seed: Base seed; every cell and unit derives its own from it.
+        precision: Attack precision: ``fp32``, ``bf16`` or ``fp16`` (scoring is fp32).
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        batch_size: Batch size (default: the dataset's).
+        shard_size: Samples per unit of work and storage (default: batch size).
+        run_dir: Run directory holding the ledger.
+        executor: Executor name.
+        data_roots: Dataset roots by dataset name (from the config file's ``[data]``).
+        strict_plugins: Fail on any plugin error.
+    """
+
+    models: str = "all"
+    dataset: str = "fashion-mnist"
+    attacks: str | None = None
+    eps: tuple[float, ...] | None = None
+    attack_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    corruptions: str | None = None
+    severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    limit: int | None = None
+    seed: int = 0
+    precision: str = "fp32"
+    device: str = "auto"
+    batch_size: int | None = None
+    shard_size: int | None = None
+    run_dir: Path = Path("lkadv-runs")
+    executor: str = "local"
+    data_roots: Mapping[str, str] = field(default_factory=dict)
+    strict_plugins: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out = dataclasses.asdict(self)
+        out["run_dir"] = str(self.run_dir)
+        out["eps"] = list(self.eps) if self.eps is not None else None
+        out["severities"] = list(self.severities)
+        out["attack_params"] = {k: dict(v) for k, v in self.attack_params.items()}
+        out["data_roots"] = dict(self.data_roots)
+        return out
+
+
+def parse_eps(value: Any, source: str) -> tuple[float, ...]:
+    """Parse radii: ``"1/255,2/255,0.03"`` or a list of numbers/fractions.
+
+    Raises:
+        ConfigError: Naming ``source`` if a value is not a non-negative number.
+    """
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            if "/" in text:
+                num, den = text.split("/", 1)
+                eps = float(num) / float(den)
+            else:
+                eps = float(text)
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ConfigError(f"{source}: {text!r} is not a radius; use numbers or fractions like 2/255") from exc
+        if not eps >= 0:
+            raise ConfigError(f"{source}: eps must be >= 0, got {text!r}")
+        out.append(eps)
+    if not out:
+        raise ConfigError(f"{source}: no eps given")
+    return tuple(sorted(set(out)))
+
+
+def parse_params(value: Any, source: str) -> dict[str, dict[str, Any]]:
+    """Parse attack parameters: ``"pgd.steps=20,pgd.restarts=2"`` or ``{"pgd": {"steps": 20}}``.
+
+    Raises:
+        ConfigError: Naming ``source`` on a malformed entry.
+    """
+    if isinstance(value, Mapping):
+        out: dict[str, dict[str, Any]] = {}
+        for attack, params in value.items():
+            if not isinstance(params, Mapping):
+                raise ConfigError(f"{source}: [attacks.{attack}] must be a table of parameters")
+            out[str(attack)] = dict(params)
+        return out
+    items = value.split(",") if isinstance(value, str) else list(value)
+    parsed: dict[str, dict[str, Any]] = {}
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        key, sep, val = text.partition("=")
+        attack, dot, param = key.strip().partition(".")
+        if not sep or not dot or not attack or not param:
+            raise ConfigError(f"{source}: {text!r} is not ATTACK.PARAM=VALUE (e.g. pgd.steps=20)")
+        parsed.setdefault(attack, {})[param] = val.strip()
+    return parsed
+
+
+def _int(value: Any, source: str, minimum: int = 0) -> int:
+    try:
+        out = int(str(value).strip()) if not isinstance(value, int) or isinstance(value, bool) else value
+    except ValueError as exc:
+        raise ConfigError(f"{source}: expected an integer, got {value!r}") from exc
+    if isinstance(out, bool) or out < minimum:
+        raise ConfigError(f"{source}: expected an integer >= {minimum}, got {value!r}")
+    return out
+
+
+def _bool(value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{source}: expected true or false, got {value!r}")
+
+
+def _severities(value: Any, source: str) -> tuple[int, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = sorted({_int(v, source, 1) for v in items if str(v).strip()})
+    if not out:
+        raise ConfigError(f"{source}: no severities given")
+    return tuple(out)
+
+
+def _optional_selector(value: Any, source: str) -> str | None:
+    text = str(value).strip()
+    if text.lower() in ("", "none"):
+        return None
+    return text
+
+
+_CONVERTERS: dict[str, Any] = {
+    "models": lambda v, s: str(v).strip(),
+    "dataset": lambda v, s: str(v).strip(),
+    "attacks": _optional_selector,
+    "eps": parse_eps,
+    "attack_params": parse_params,
+    "corruptions": _optional_selector,
+    "severities": _severities,
+    "limit": lambda v, s: _int(v, s, 0),
+    "seed": lambda v, s: _int(v, s, 0),
+    "precision": lambda v, s: _choice(v, s, PRECISIONS),
+    "device": lambda v, s: str(v).strip(),
+    "batch_size": lambda v, s: _int(v, s, 1),
+    "shard_size": lambda v, s: _int(v, s, 1),
+    "run_dir": lambda v, s: Path(str(v)).expanduser(),
+    "executor": lambda v, s: str(v).strip(),
+    "data_roots": lambda v, s: _roots(v, s),
+    "strict_plugins": _bool,
+}
+
+
+def _choice(value: Any, source: str, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ConfigError(f"{source}: expected one of {', '.join(choices)}, got {value!r}")
+    return text
+
+
+def _roots(value: Any, source: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: expected a table of dataset = path")
+    return {str(k): str(Path(str(v)).expanduser()) for k, v in value.items()}
+
+
+def _env_name(key: str) -> str:
+    return "LKADV_" + key.upper()
+
+
+def _read_config(path: Path, explicit: bool) -> dict[str, tuple[Any, str]]:
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist")
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    values: dict[str, tuple[Any, str]] = {}
+    run = data.get("run", {})
+    if not isinstance(run, Mapping):
+        raise ConfigError(f"config file {path}: [run] must be a table")
+    for key, value in run.items():
+        if key not in _CONVERTERS or key in ("attack_params", "data_roots"):
+            known = ", ".join(k for k in _CONVERTERS if k not in ("attack_params", "data_roots"))
+            raise ConfigError(f"config file {path}: unknown key [run].{key} (known: {known})")
+        values[key] = (value, f"{path} [run].{key}")
+    if "attacks" in data:
+        values["attack_params"] = (data["attacks"], f"{path} [attacks]")
+    if "data" in data:
+        values["data_roots"] = (data["data"], f"{path} [data]")
+    unknown_tables = sorted(set(data) - {"run", "attacks", "data"})
+    if unknown_tables:
+        raise ConfigError(f"config file {path}: unknown table(s) {unknown_tables} (known: run, attacks, data)")
+    return values
+
+
+def load_options(
+    cli: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> RunOptions:
+    """Merge defaults, the config file, ``LKADV_*`` variables and flags.
+
+    Args:
+        cli: Flag values by option name; ``None`` values mean "not given".
+        env: Environment (default: ``os.environ``).
+        config_file: TOML file (default: ``$LKADV_CONFIG`` or ``./lkadv.toml`` if present).
+
+    Returns:
+        The checked options.
+
+    Raises:
+        ConfigError: Naming the source of the first invalid value.
+    """
+    env = os.environ if env is None else env
+    explicit = config_file is not None or "LKADV_CONFIG" in env
+    path = config_file or Path(env.get("LKADV_CONFIG", DEFAULT_CONFIG_FILE))
+    raw: dict[str, tuple[Any, str]] = _read_config(path, explicit)
+    for key in _CONVERTERS:
+        name = _env_name(key)
+        if name in env:
+            raw[key] = (env[name], f"environment variable {name}")
+    for key, value in (cli or {}).items():
+        if key not in _CONVERTERS:
+            raise ConfigError(f"unknown run option {key!r}")
+        if value is not None:
+            raw[key] = (value, f"option --{key.replace('_', '-')}")
+    values = {key: _CONVERTERS[key](value, source) for key, (value, source) in raw.items()}
+    return RunOptions(**values)

@@ -1,0 +1,41 @@
+"""Built-in plugin: the embedded Fashion-MNIST benchmark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lkadv.plugins._hookspecs import hookimpl
+from lkadv.registries import Registry
+from lkadv.specs import DatasetSpec, Preprocessing
+
+__all__ = ["lkadv_register_datasets", "load_fashion_mnist"]
+
+
+def load_fashion_mnist(root: Path | None, preprocessing: Preprocessing) -> Any:
+    """The shipped 10k test split as an ImageSet."""
+    from lkadv.datasets._arrays import ArrayImageSet
+    from lkadv.datasets._fashion_mnist import load_split
+
+    images, labels = load_split("test")
+    ids = [f"t10k/{i:05d}" for i in range(len(labels))]
+    return ArrayImageSet(images, labels, ids, preprocessing, {"split": "test", "source": "shipped"})
+
+
+@hookimpl
+def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
+    """Register Fashion-MNIST."""
+    registry.register(
+        DatasetSpec(
+            name="fashion-mnist",
+            label_space="fashion-mnist",
+            num_classes=10,
+            loader=load_fashion_mnist,
+            shipped=True,
+            layout="shipped with lkadv (t10k IDX files)",
+            default_limit=1000,
+            default_eps={"linf": (1 / 255, 2 / 255, 4 / 255, 8 / 255), "l2": (0.25, 0.5, 1.0), "l1": (2.0, 5.0, 10.0)},
+            default_batch_size=500,
+            description="Fashion-MNIST test split (10,000 28x28 grey images, 10 classes), shipped",
+        )
+    )

@@ -1,0 +1,42 @@
+"""Executors run units; the driver plans, records and commits."""
+
+from typing import TYPE_CHECKING
+
+from lkadv._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from lkadv.executors._base import Events, Executor, Lookup, UnitOutcome
+    from lkadv.executors._device import pick_device, precision_support
+    from lkadv.executors._driver import Progress, RunResult, run
+    from lkadv.executors._local import LocalExecutor, score
+
+__all__ = [
+    "Events",
+    "Executor",
+    "LocalExecutor",
+    "Lookup",
+    "Progress",
+    "RunResult",
+    "UnitOutcome",
+    "pick_device",
+    "precision_support",
+    "run",
+    "score",
+]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "Events": "lkadv.executors._base",
+        "Executor": "lkadv.executors._base",
+        "Lookup": "lkadv.executors._base",
+        "UnitOutcome": "lkadv.executors._base",
+        "pick_device": "lkadv.executors._device",
+        "precision_support": "lkadv.executors._device",
+        "Progress": "lkadv.executors._driver",
+        "RunResult": "lkadv.executors._driver",
+        "run": "lkadv.executors._driver",
+        "LocalExecutor": "lkadv.executors._local",
+        "score": "lkadv.executors._local",
+    },
+)

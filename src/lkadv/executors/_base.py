@@ -1,0 +1,55 @@
+"""What executors produce and how they report back to the driver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lkadv.planner import Cell, Plan, Unit
+from lkadv.store import Outcomes
+
+__all__ = ["Events", "Executor", "Lookup", "UnitOutcome"]
+
+
+@dataclass
+class UnitOutcome:
+    """A finished unit, before the driver commits it.
+
+    Attributes:
+        outcomes: Per-sample results of the shard.
+        seconds: Compute time.
+        info: Facts about the unit (samples attacked, largest perturbation...).
+    """
+
+    outcomes: Outcomes
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+Lookup = Callable[[Cell, int], Outcomes | None]
+"""Stored outcomes of a cell's shard, or None if that unit is not finished."""
+
+
+class Events(Protocol):
+    """The driver's side of an executor: commits and progress happen here."""
+
+    def unit_finished(self, unit: Unit, outcome: UnitOutcome) -> None:
+        """A unit is finished; the driver commits it before returning."""
+        ...
+
+    def cell_info(self, cell: Cell, info: dict[str, Any]) -> None:
+        """Facts about a cell learnt while running (model build checks)."""
+        ...
+
+    def cell_failed(self, cell: Cell, error: str) -> None:
+        """A cell cannot be computed (its model failed to build, an attack broke its contract)."""
+        ...
+
+
+class Executor(Protocol):
+    """Runs the pending units of a plan."""
+
+    def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
+        """Compute every pending ``(cell_key, shard)``, reporting each through ``events``."""
+        ...

@@ -1,0 +1,279 @@
+"""The in-process executor.
+
+Work goes shard by shard. For each shard the images are loaded once per
+preprocessing, each corrupted batch is made once and shared by every model with
+that preprocessing, and every model (built once per run and kept) runs its
+units: clean first, then corruptions, then each attack family from the smallest
+eps up, so that samples wrong when clean or fooled at a smaller eps are never
+attacked again (they are not robust at a larger eps either: the smaller ball
+lies inside the larger one).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lkadv._imports import resolve
+from lkadv.attacks._check import check_adversarial
+from lkadv.attacks._norms import perturbation_norm
+from lkadv.errors import LkadvError
+from lkadv.executors._base import Events, Lookup, UnitOutcome
+from lkadv.executors._device import pick_device
+from lkadv.models import Classifier, build_classifier
+from lkadv.planner import Cell, Plan, Unit, derive_seed
+from lkadv.specs import AttackSpec, CorruptionSpec, ModelSpec
+from lkadv.store import Outcomes
+
+__all__ = ["HeadedClassifier", "LocalExecutor", "score"]
+
+
+class HeadedClassifier(nn.Module):
+    """A classifier followed by a dataset's head (label-space mapping)."""
+
+    def __init__(self, classifier: Classifier, head: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.classifier(x)
+        return self.head(logits) if self.head is not None else logits
+
+
+@torch.inference_mode()
+def score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> tuple[np.ndarray, ...]:
+    """Correctness, prediction and margin of a batch, in chunks of ``batch_size``.
+
+    Returns:
+        ``(correct, pred, margin)`` numpy arrays.
+    """
+    correct, pred, margin = [], [], []
+    for i in range(0, len(x), batch_size):
+        logits = model(x[i : i + batch_size]).float()
+        yb = y[i : i + batch_size].to(logits.device)
+        p = logits.argmax(1)
+        true = logits.gather(1, yb[:, None]).squeeze(1)
+        other = logits.scatter(1, yb[:, None], float("-inf")).amax(1)
+        correct.append((p == yb).cpu())
+        pred.append(p.cpu())
+        margin.append((true - other).cpu())
+    if not correct:
+        return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return (torch.cat(correct).numpy(), torch.cat(pred).numpy().astype(np.int64),
+            torch.cat(margin).numpy().astype(np.float32))
+
+
+class _Models:
+    """Each model built once per run (and merged, and checked), then kept."""
+
+    def __init__(self, device: torch.device, precision: str, head: Any, events: Events, plan: Plan) -> None:
+        self._device, self._precision, self._head, self._events, self._plan = device, precision, head, events, plan
+        self._built: dict[str, tuple[HeadedClassifier, HeadedClassifier] | None] = {}
+
+    def get(self, spec: ModelSpec) -> tuple[HeadedClassifier, HeadedClassifier] | None:
+        """``(attack model at the run precision, fp32 scoring model)``, or None if it failed."""
+        if spec.name not in self._built:
+            try:
+                clf, report = build_classifier(spec, device=self._device, precision=self._precision)
+            except LkadvError as exc:
+                for cell in self._plan.cells:
+                    if cell.model.name == spec.name:
+                        self._events.cell_failed(cell, f"model {spec.name!r} could not be built: {exc}")
+                self._built[spec.name] = None
+                return None
+            info = {"merged": report.merged, "reparam_rel_err": report.reparam_rel_err,
+                    "reparam_rtol": report.reparam_rtol, "device": str(self._device)}
+            for cell in self._plan.cells:
+                if cell.model.name == spec.name:
+                    self._events.cell_info(cell, info)
+            fp32 = clf if self._precision == "fp32" else clf.with_precision("fp32")
+            self._built[spec.name] = (HeadedClassifier(clf, self._head), HeadedClassifier(fp32, self._head))
+        return self._built[spec.name]
+
+
+class LocalExecutor:
+    """Runs units in this process on one device.
+
+    Args:
+        device: ``auto``, ``cpu``, ``cuda``...
+    """
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = pick_device(device)
+
+    def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
+        """Compute every pending unit of ``plan``, shard by shard."""
+        head = plan.dataset.head
+        head_fn = resolve(head) if isinstance(head, str) else head
+        models = _Models(self.device, plan.options.precision, head_fn, events, plan)
+        failed: set[str] = set()
+        cells_by_model: dict[str, list[Cell]] = {}
+        for cell in plan.cells:
+            cells_by_model.setdefault(cell.model.name, []).append(cell)
+        previous = _previous_eps(plan.cells)
+
+        for shard in range(plan.n_shards):
+            if not any((c.key, shard) in pending for c in plan.cells):
+                continue
+            start, stop = plan.shard_bounds(shard)
+            positions = plan.subset.positions[start:stop]
+            y = plan.imageset.labels[list(positions)].to(self.device)
+            images: dict[str, torch.Tensor] = {}
+            corrupted: dict[tuple[str, str], torch.Tensor] = {}
+            done_here: dict[str, Outcomes] = {}
+            for model in plan.models:
+                cells = cells_by_model[model.name]
+                if not any((c.key, shard) in pending for c in cells):
+                    continue
+                built = models.get(model)
+                if built is None:
+                    continue
+                attack_model, score_model = built
+                pre = cells[0].preprocessing
+                if pre.key() not in images:
+                    images[pre.key()] = self._load(plan, positions, pre)
+                x = images[pre.key()]
+                for cell in cells:
+                    if cell.key in failed:
+                        continue
+                    unit = Unit(cell, shard, start, stop)
+                    if (cell.key, shard) not in pending:
+                        continue
+                    t0 = time.perf_counter()
+                    try:
+                        if cell.threat.kind == "clean":
+                            out, info = self._clean(score_model, x, y, plan.batch_size)
+                        elif cell.threat.kind == "corruption":
+                            out, info = self._corruption(plan, cell, shard, x, y, score_model, corrupted)
+                        else:
+                            prev_cell = previous.get(cell.key)
+                            if prev_cell is not None and prev_cell.key in failed:
+                                raise LkadvError(f"not run: it builds on {prev_cell.threat.label}, which failed")
+                            clean = self._dependency(_clean_cell(cells), shard, done_here, lookup)
+                            prev = self._dependency(prev_cell, shard, done_here, lookup) if prev_cell else None
+                            out, info = self._attack(plan.attack_specs[cell.threat.name], unit, x, y, clean, prev,
+                                                     attack_model, score_model, plan.batch_size)
+                    except LkadvError as exc:
+                        failed.add(cell.key)
+                        events.cell_failed(cell, str(exc))
+                        continue
+                    done_here[cell.key] = out
+                    events.unit_finished(unit, UnitOutcome(out, time.perf_counter() - t0, info))
+
+    # ------------------------------------------------------------------ steps
+
+    def _load(self, plan: Plan, positions: Sequence[int], pre: Any) -> torch.Tensor:
+        imageset = plan.imageset_for(pre)
+        x = imageset.load(list(positions))
+        if self.device.type == "cuda":
+            x = x.pin_memory().to(self.device, non_blocking=True)
+        return x.to(self.device)
+
+    @staticmethod
+    def _dependency(cell: Cell | None, shard: int, done_here: dict[str, Outcomes], lookup: Lookup) -> Outcomes:
+        assert cell is not None
+        if cell.key in done_here:
+            return done_here[cell.key]
+        stored = lookup(cell, shard)
+        if stored is None:
+            raise LkadvError(f"cell {cell.threat.label} of {cell.model.name} has no result for shard {shard}")
+        return stored
+
+    @staticmethod
+    def _clean(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> tuple[Outcomes, dict[str, Any]]:
+        correct, pred, margin = score(model, x, y, batch)
+        return Outcomes(correct, pred, margin, np.zeros(len(x), bool)), {}
+
+    def _corruption(
+        self,
+        plan: Plan,
+        cell: Cell,
+        shard: int,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        model: nn.Module,
+        cache: dict[tuple[str, str], torch.Tensor],
+    ) -> tuple[Outcomes, dict[str, Any]]:
+        threat = cell.threat
+        cache_key = (threat.id, cell.preprocessing.key())
+        if cache_key not in cache:
+            spec: CorruptionSpec = plan.corruption_specs[threat.name]
+            fn = resolve(spec.fn) if isinstance(spec.fn, str) else spec.fn
+            # Seeded by threat and shard only, so every model sees the same corrupted batch.
+            gen = torch.Generator(device=x.device).manual_seed(derive_seed(plan.options.seed, threat.id, shard))
+            xc = fn(x, threat.severity, gen)
+            if xc.shape != x.shape or not bool(((xc >= 0) & (xc <= 1)).all()):
+                raise LkadvError(f"corruption {threat.name!r} returned a wrong shape or values outside [0, 1]")
+            cache[cache_key] = xc
+        correct, pred, margin = score(model, cache[cache_key], y, plan.batch_size)
+        return Outcomes(correct, pred, margin, np.zeros(len(x), bool)), {}
+
+    def _attack(
+        self,
+        spec: AttackSpec,
+        unit: Unit,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        clean: Outcomes,
+        prev: Outcomes | None,
+        attack_model: nn.Module,
+        score_model: nn.Module,
+        batch: int,
+    ) -> tuple[Outcomes, dict[str, Any]]:
+        threat = unit.cell.threat
+        config = dict(threat.config)
+        params = {k: v for k, v in config.items() if k in spec.params or k == "norm"}
+        factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
+        attack = factory(**params)
+        eps = float(threat.eps or 0.0)
+        n = len(x)
+        skip = ~clean.correct
+        pred = clean.pred.copy()
+        if prev is not None:
+            newly = ~prev.correct & ~skip
+            pred[newly] = prev.pred[newly]
+            skip = skip | ~prev.correct
+        correct = np.zeros(n, bool)
+        margin = np.full(n, np.nan, np.float32)
+        todo = np.flatnonzero(~skip)
+        gen = torch.Generator(device=self.device).manual_seed(unit.seed)
+        worst = 0.0
+        for i in range(0, len(todo), batch):
+            idx = torch.as_tensor(todo[i : i + batch], device=x.device)
+            xb, yb = x[idx], y[idx]
+            x_adv = attack(attack_model, xb, yb, eps, gen).detach()
+            check_adversarial(xb, x_adv, eps, config["norm"], threat.name)
+            c, p, m = score(score_model, x_adv, yb, batch)
+            sel = todo[i : i + batch]
+            correct[sel], pred[sel], margin[sel] = c, p, m
+            if len(xb):
+                worst = max(worst, float(perturbation_norm(x_adv - xb, config["norm"]).max()))
+        attacked = np.zeros(n, bool)
+        attacked[todo] = True
+        info = {"attacked": int(len(todo)), "skipped_wrong_clean": int((~clean.correct).sum()),
+                "max_perturbation": worst}
+        return Outcomes(correct, pred, margin, attacked), info
+
+
+def _clean_cell(cells: Sequence[Cell]) -> Cell:
+    return next(c for c in cells if c.threat.kind == "clean")
+
+
+def _previous_eps(cells: Sequence[Cell]) -> dict[str, Cell]:
+    """For each attack cell, the cell of the same model and attack family at the next smaller eps."""
+    out: dict[str, Cell] = {}
+    groups: dict[tuple[str, str], list[Cell]] = {}
+    for cell in cells:
+        if cell.threat.kind == "attack":
+            groups.setdefault((cell.model.name, cell.threat.family), []).append(cell)
+    for group in groups.values():
+        group.sort(key=lambda c: c.threat.eps or 0.0)
+        for smaller, larger in zip(group, group[1:], strict=False):
+            out[larger.key] = smaller
+    return out

@@ -1,0 +1,140 @@
+"""The summary of a run: a models x threats table read back from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lkadv.metrics._accuracy import Estimate, accuracy
+from lkadv.store import Ledger
+
+__all__ = ["CellResult", "Summary", "summarize"]
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """One cell's result.
+
+    Attributes:
+        key: Cell key.
+        model: Model name.
+        family: Model family.
+        kind: ``clean``, ``attack`` or ``corruption``.
+        name: Threat name.
+        label: Column label.
+        threat_id: Full threat identity (attack configuration included).
+        eps: Attack radius.
+        severity: Corruption severity.
+        status: ``pending``, ``partial``, ``done`` or ``failed``.
+        units_done: Finished units.
+        n_units: Units in the cell.
+        accuracy: Accuracy over the finished samples (None if none).
+        seconds: Compute time.
+        info: Facts recorded while running.
+    """
+
+    key: str
+    model: str
+    family: str
+    kind: str
+    name: str
+    label: str
+    threat_id: str
+    eps: float | None
+    severity: int | None
+    status: str
+    units_done: int
+    n_units: int
+    accuracy: Estimate | None
+    seconds: float
+    info: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "key": self.key, "model": self.model, "family": self.family, "kind": self.kind, "name": self.name,
+            "label": self.label, "threat_id": self.threat_id, "eps": self.eps, "severity": self.severity,
+            "status": self.status, "units_done": self.units_done, "n_units": self.n_units,
+            "accuracy": self.accuracy.as_dict() if self.accuracy else None, "seconds": self.seconds,
+            "info": self.info,
+        }
+
+
+@dataclass
+class Summary:
+    """A run's results.
+
+    Attributes:
+        run: Run record (id, times, status, plan, provenance).
+        dataset: Dataset name.
+        subset: Subset description (n, total, rule, digest).
+        models: ``(name, family)`` in plan order.
+        columns: Column labels in plan order.
+        cells: Every cell's result.
+        notes: Lines the report prints under the table.
+    """
+
+    run: dict[str, Any]
+    dataset: str
+    subset: dict[str, Any]
+    models: list[tuple[str, str]]
+    columns: list[str]
+    cells: list[CellResult]
+    notes: list[str] = field(default_factory=list)
+
+    def cell(self, model: str, column: str) -> CellResult | None:
+        """The result at a model row and a column."""
+        for c in self.cells:
+            if c.model == model and c.label == column:
+                return c
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "run": {k: v for k, v in self.run.items() if k != "plan"},
+            "dataset": self.dataset,
+            "subset": self.subset,
+            "models": [{"name": n, "family": f} for n, f in self.models],
+            "columns": self.columns,
+            "cells": [c.as_dict() for c in self.cells],
+            "notes": self.notes,
+        }
+
+
+def summarize(ledger: Ledger, run_id: int | None = None) -> Summary:
+    """Read a run's cells and outcomes back and compute their accuracies.
+
+    Args:
+        ledger: An open ledger.
+        run_id: The run (default: the latest).
+
+    Returns:
+        The summary.
+    """
+    run = ledger.run(run_id)
+    rows = ledger.cells(run["id"])
+    results: list[CellResult] = []
+    models: dict[str, str] = {}
+    columns: dict[str, None] = {}
+    for row in rows:
+        models.setdefault(row.model, row.family)
+        columns.setdefault(row.threat_label, None)
+        outcomes = ledger.outcomes(row.key)
+        status = "failed" if row.info.get("error") and row.status != "done" else row.status
+        results.append(
+            CellResult(
+                key=row.key, model=row.model, family=row.family, kind=row.threat_kind, name=row.threat_name,
+                label=row.threat_label, threat_id=row.threat_id, eps=row.threat.get("eps"),
+                severity=row.threat.get("severity"), status=status, units_done=row.units_done, n_units=row.n_units,
+                accuracy=accuracy(outcomes.correct) if len(outcomes) else None, seconds=row.seconds, info=row.info,
+            )
+        )
+    plan = run["plan"]
+    notes = []
+    subset = plan.get("subset", {})
+    if subset and subset.get("n") != subset.get("total"):
+        notes.append(
+            f"{subset['n']} of {subset['total']} samples: {subset['rule']} (use --limit 0 for all)"
+        )
+    return Summary(run, plan.get("dataset", "?"), subset, list(models.items()), list(columns), results, notes)

@@ -1,0 +1,40 @@
+"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging."""
+
+from typing import TYPE_CHECKING
+
+from lkadv._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from lkadv.models._build import BuildReport, build_classifier, reparameterize
+    from lkadv.models._checkpoints import load_into, read_state_dict
+    from lkadv.models._classifier import PRECISIONS, Classifier, adapt_output
+    from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
+
+__all__ = [
+    "PRECISIONS",
+    "BuildReport",
+    "Classifier",
+    "adapt_output",
+    "build_classifier",
+    "fuse_conv_bn",
+    "load_into",
+    "pad_kernel_to",
+    "read_state_dict",
+    "reparameterize",
+]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "PRECISIONS": "lkadv.models._classifier",
+        "Classifier": "lkadv.models._classifier",
+        "adapt_output": "lkadv.models._classifier",
+        "BuildReport": "lkadv.models._build",
+        "build_classifier": "lkadv.models._build",
+        "reparameterize": "lkadv.models._build",
+        "load_into": "lkadv.models._checkpoints",
+        "read_state_dict": "lkadv.models._checkpoints",
+        "fuse_conv_bn": "lkadv.models._fusion",
+        "pad_kernel_to": "lkadv.models._fusion",
+    },
+)

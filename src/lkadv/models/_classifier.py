@@ -1,0 +1,127 @@
+"""The Classifier: every model as a [0,1]-in, fp32-logits-out, eval-only module."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+from torch import nn
+
+from lkadv.errors import ModelContractError
+
+__all__ = ["PRECISIONS", "Classifier", "adapt_output"]
+
+PRECISIONS: Mapping[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def adapt_output(out: Any) -> torch.Tensor:
+    """Extract the logits from what a network returns.
+
+    Accepts a tensor; a tuple or list whose first item is the logits (timm
+    distillation heads, auxiliary outputs); a mapping with ``logits`` (or a
+    single tensor value); or an object with a ``logits`` attribute (Hugging
+    Face outputs).
+
+    Raises:
+        ModelContractError: If no logits can be found.
+    """
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, Mapping):
+        if "logits" in out:
+            return adapt_output(out["logits"])
+        tensors = [v for v in out.values() if isinstance(v, torch.Tensor)]
+        if len(tensors) == 1:
+            return tensors[0]
+        raise ModelContractError(f"model returned a dict with keys {sorted(out)} and no 'logits' entry")
+    if isinstance(out, Sequence) and out and not isinstance(out, str):
+        return adapt_output(out[0])
+    logits = getattr(out, "logits", None)
+    if isinstance(logits, torch.Tensor):
+        return logits
+    raise ModelContractError(f"model returned {type(out).__name__}, which holds no logits tensor")
+
+
+class Classifier(nn.Module):
+    """A network behind the lkadv model contract.
+
+    Inputs are float NCHW images in [0, 1] at the native size; normalization
+    happens inside, so attacks and corruptions work in pixel units. The network
+    stays in eval mode whatever ``train()`` is asked, its parameters never need
+    gradients, and the logits always come back as float32 on the input's device.
+    Under ``precision="bf16"``/``"fp16"`` the network runs under autocast while
+    the normalization and the returned logits stay in fp32, so losses built on
+    them are fp32 too.
+
+    Args:
+        network: The model, expecting normalized input.
+        mean: Per-channel mean.
+        std: Per-channel std.
+        num_classes: Expected logit count (checked on every call).
+        precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+        name: Name used in messages.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        *,
+        mean: Sequence[float],
+        std: Sequence[float],
+        num_classes: int,
+        precision: str = "fp32",
+        name: str = "model",
+    ) -> None:
+        super().__init__()
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
+        self.network = network.eval()
+        for p in self.network.parameters():
+            p.requires_grad_(False)
+        self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
+        self.num_classes = num_classes
+        self.precision = precision
+        self.name = name
+        self.training = False
+
+    def train(self, mode: bool = True) -> Classifier:
+        """Stay in eval mode: BatchNorm statistics and dropout must never change results."""
+        self.network.eval()
+        self.training = False
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the network's buffers and parameters."""
+        mean: torch.Tensor = self.mean  # type: ignore[assignment]
+        return mean.device
+
+    def with_precision(self, precision: str) -> Classifier:
+        """A view of the same network running at another precision (shares weights)."""
+        twin = Classifier.__new__(Classifier)
+        nn.Module.__init__(twin)
+        twin.network = self.network
+        twin.register_buffer("mean", self.mean)
+        twin.register_buffer("std", self.std)
+        twin.num_classes, twin.name, twin.training = self.num_classes, self.name, False
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
+        twin.precision = precision
+        return twin
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (float32) of images in [0, 1]."""
+        x = x.to(self.device)
+        z = (x - self.mean) / self.std
+        dtype = PRECISIONS[self.precision]
+        ctx = torch.autocast(self.device.type, dtype=dtype) if dtype is not None else nullcontext()
+        with ctx:
+            out = adapt_output(self.network(z))
+        if out.ndim != 2 or out.shape[1] != self.num_classes:
+            raise ModelContractError(
+                f"{self.name}: expected logits of shape [N, {self.num_classes}], got {list(out.shape)}"
+            )
+        return out.float()

@@ -1,0 +1,55 @@
+"""Arithmetic of structural re-parameterization: folding BatchNorm into convolutions.
+
+These helpers are shared by the embedded zoo and by third-party large-kernel
+plugins, so that every family merges its branches with the same, tested maths.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["fuse_conv_bn", "pad_kernel_to"]
+
+
+def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold an eval-mode BatchNorm that follows a convolution into one kernel and bias.
+
+    Args:
+        conv: The convolution. Its own bias, if any, is folded in too.
+        bn: The BatchNorm applied to the convolution's output, with running statistics.
+
+    Returns:
+        ``(weight, bias)`` such that ``conv2d(x, weight, bias)`` equals ``bn(conv(x))``
+        in eval mode.
+    """
+    std = (bn.running_var + bn.eps).sqrt()
+    gamma = bn.weight if bn.weight is not None else torch.ones_like(std)
+    beta = bn.bias if bn.bias is not None else torch.zeros_like(std)
+    scale = gamma / std
+    weight = conv.weight * scale.reshape(-1, 1, 1, 1)
+    conv_bias = conv.bias if conv.bias is not None else torch.zeros_like(std)
+    bias = beta + (conv_bias - bn.running_mean) * scale
+    return weight.detach(), bias.detach()
+
+
+def pad_kernel_to(weight: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Zero-pad a ``[O, I, kh, kw]`` kernel symmetrically to ``size`` (both odd growths).
+
+    Args:
+        weight: A convolution kernel whose spatial size is at most ``size``.
+        size: Target ``(height, width)``; the difference to the kernel must be even.
+
+    Returns:
+        The centred, zero-padded kernel.
+
+    Raises:
+        ValueError: If the kernel is larger than ``size`` or cannot be centred.
+    """
+    kh, kw = weight.shape[-2:]
+    th, tw = size
+    dh, dw = th - kh, tw - kw
+    if dh < 0 or dw < 0 or dh % 2 or dw % 2:
+        raise ValueError(f"cannot centre a {kh}x{kw} kernel inside {th}x{tw}")
+    return F.pad(weight, (dw // 2, dw // 2, dh // 2, dh // 2))

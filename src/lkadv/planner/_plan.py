@@ -1,0 +1,270 @@
+"""From run options to a plan: cells (model x threat) and units (cell x shard)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lkadv import __version__
+from lkadv._imports import resolve
+from lkadv.config import RunOptions
+from lkadv.datasets._roots import resolve_root
+from lkadv.errors import ConfigError, DataError
+from lkadv.planner._seeds import derive_seed
+from lkadv.planner._subsets import Subset, balanced_subset
+from lkadv.planner._threats import Threat
+from lkadv.plugins import PluginHost
+from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ImageSet, ModelSpec, Preprocessing
+
+__all__ = ["Cell", "Plan", "Unit", "make_plan"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model under one threat on the run's samples.
+
+    Attributes:
+        key: sha256 of ``material``: equal keys mean equal results.
+        model: The model spec.
+        threat: The threat.
+        preprocessing: The model's eval transform.
+        seed: The cell's seed (derived from the run seed).
+        material: The fully resolved description that ``key`` hashes.
+    """
+
+    key: str
+    model: ModelSpec
+    threat: Threat
+    preprocessing: Preprocessing
+    seed: int
+    material: dict[str, Any] = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A cell on one shard of samples: the unit of scheduling, storage and resume.
+
+    Attributes:
+        cell: The cell.
+        shard: Shard number.
+        start: First subset index of the shard.
+        stop: One past its last subset index.
+    """
+
+    cell: Cell
+    shard: int
+    start: int
+    stop: int
+
+    @property
+    def seed(self) -> int:
+        """Seed of this unit's generator."""
+        return derive_seed(self.cell.seed, "shard", self.shard)
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass
+class Plan:
+    """Everything a run will compute.
+
+    Attributes:
+        options: The run options.
+        dataset: The dataset spec.
+        root: Its root (None for shipped data).
+        imageset: The samples, under the first model's preprocessing.
+        subset: The samples used.
+        models: Selected models, in order.
+        threats: Threats, in execution order (clean, corruptions, attacks by family and eps).
+        cells: Every model x threat.
+        batch_size: Batch size.
+        shard_size: Samples per unit.
+        providers: Plugin name and version behind each spec name.
+        attack_specs: Selected attacks by name.
+        corruption_specs: Selected corruptions by name.
+    """
+
+    options: RunOptions
+    dataset: DatasetSpec
+    root: Path | None
+    imageset: ImageSet
+    subset: Subset
+    models: list[ModelSpec]
+    threats: list[Threat]
+    cells: list[Cell]
+    batch_size: int
+    shard_size: int
+    providers: dict[str, str]
+    attack_specs: dict[str, AttackSpec] = field(default_factory=dict)
+    corruption_specs: dict[str, CorruptionSpec] = field(default_factory=dict)
+    _imagesets: dict[str, ImageSet] = field(default_factory=dict, repr=False)
+
+    def imageset_for(self, preprocessing: Preprocessing) -> ImageSet:
+        """The samples under a given preprocessing (loaded once per preprocessing).
+
+        Raises:
+            DataError: If the loader gives other samples than for the first preprocessing.
+        """
+        key = preprocessing.key()
+        if key not in self._imagesets:
+            loader = resolve(self.dataset.loader) if isinstance(self.dataset.loader, str) else self.dataset.loader
+            imageset: ImageSet = loader(self.root, preprocessing)
+            if list(imageset.ids) != list(self.imageset.ids):
+                raise DataError(f"dataset {self.dataset.name!r} lists other samples under preprocessing {key}")
+            self._imagesets[key] = imageset
+        return self._imagesets[key]
+
+    @property
+    def n_shards(self) -> int:
+        """Number of shards of the subset."""
+        return -(-len(self.subset) // self.shard_size)
+
+    def shard_bounds(self, shard: int) -> tuple[int, int]:
+        """``(start, stop)`` subset indices of a shard."""
+        start = shard * self.shard_size
+        return start, min(len(self.subset), start + self.shard_size)
+
+    def units(self) -> Iterator[Unit]:
+        """Every unit, shard-major (all cells of shard 0 first)."""
+        for shard in range(self.n_shards):
+            start, stop = self.shard_bounds(shard)
+            for cell in self.cells:
+                yield Unit(cell, shard, start, stop)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description stored with the run."""
+        return {
+            "options": self.options.as_dict(),
+            "dataset": self.dataset.name,
+            "root": str(self.root) if self.root else None,
+            "subset": {"n": len(self.subset), "total": self.subset.total, "rule": self.subset.rule,
+                       "digest": self.subset.digest},
+            "models": [m.name for m in self.models],
+            "threats": [t.as_dict() for t in self.threats],
+            "cells": [c.key for c in self.cells],
+            "batch_size": self.batch_size,
+            "shard_size": self.shard_size,
+            "providers": self.providers,
+        }
+
+
+def _provider(host: PluginHost, registry: Any, name: str) -> str:
+    plugin = registry.provider(name)
+    info = host.plugins.get(plugin)
+    return f"{plugin}@{info.version if info else 'unknown'}"
+
+
+def _select_models(host: PluginHost, options: RunOptions, dataset: DatasetSpec) -> list[ModelSpec]:
+    registry = host.registries.models
+    models = registry.select(options.models, where=dataset.accepts_model)
+    wrong = [m for m in models if not dataset.accepts_model(m)]
+    if wrong:
+        accepted = ", ".join(dataset.accepts or (dataset.label_space,))
+        listing = "; ".join(f"{m.name} outputs {m.label_space}" for m in wrong)
+        raise ConfigError(f"dataset {dataset.name!r} scores label space(s) {accepted}, but {listing}")
+    return models
+
+
+def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec) -> list[Threat]:
+    if options.attacks is None:
+        return []
+    specs: list[AttackSpec] = host.registries.attacks.select(options.attacks)
+    unknown = sorted(set(options.attack_params) - {s.name for s in specs})
+    if unknown:
+        raise ConfigError(f"parameters given for attack(s) {unknown} that the run does not select")
+    threats = []
+    for spec in specs:
+        config = spec.resolve(options.attack_params.get(spec.name))
+        norm = config["norm"]
+        grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
+        if not grid:
+            raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
+        config.update(backend=spec.backend, backend_version=spec.backend_version, precision=options.precision,
+                      seed=options.seed)
+        items = tuple(sorted(config.items()))
+        threats += [Threat("attack", spec.name, items, eps=float(e)) for e in sorted(grid)]
+    return threats
+
+
+def _corruption_threats(host: PluginHost, options: RunOptions) -> list[Threat]:
+    if options.corruptions is None:
+        return []
+    specs: list[CorruptionSpec] = host.registries.corruptions.select(options.corruptions)
+    threats = []
+    for spec in specs:
+        config: dict[str, Any] = {"version": spec.version}
+        if spec.random:
+            config["seed"] = options.seed
+        sevs = [s for s in options.severities if s in spec.severities]
+        if not sevs:
+            raise ConfigError(f"corruption {spec.name!r} has severities {list(spec.severities)}, none selected")
+        threats += [Threat("corruption", spec.name, tuple(sorted(config.items())), severity=s) for s in sevs]
+    return threats
+
+
+def make_plan(options: RunOptions, host: PluginHost) -> Plan:
+    """Expand options into a plan; validates everything before anything is written.
+
+    Args:
+        options: Run options.
+        host: Loaded plugins.
+
+    Returns:
+        The plan.
+
+    Raises:
+        SelectionError: On unknown names (exit status 2), with the closest names.
+        ConfigError: On options that do not fit together.
+        DataError: If the dataset cannot be found.
+    """
+    dataset = host.registries.datasets.get(options.dataset)
+    models = _select_models(host, options, dataset)
+    threats = [Threat.clean(), *_corruption_threats(host, options), *_attack_threats(host, options, dataset)]
+    if options.executor not in host.registries.executors:
+        host.registries.executors.get(options.executor)  # raises with the closest names
+    root = resolve_root(dataset, options.data_roots)
+    loader = resolve(dataset.loader) if isinstance(dataset.loader, str) else dataset.loader
+    imageset: ImageSet = loader(root, Preprocessing.for_model(models[0]))
+    if len(imageset.ids) == 0:
+        raise DataError(f"dataset {dataset.name!r} at {root} holds no samples")
+    limit = dataset.default_limit if options.limit is None else options.limit
+    subset = balanced_subset(imageset.ids, imageset.labels.tolist(), limit, options.seed)
+    batch_size = options.batch_size or dataset.default_batch_size
+    shard_size = options.shard_size or batch_size
+    first_pre = Preprocessing.for_model(models[0])
+    providers = {f"model:{m.name}": _provider(host, host.registries.models, m.name) for m in models}
+    providers[f"dataset:{dataset.name}"] = _provider(host, host.registries.datasets, dataset.name)
+    for t in threats:
+        if t.kind == "attack":
+            providers[f"attack:{t.name}"] = _provider(host, host.registries.attacks, t.name)
+        elif t.kind == "corruption":
+            providers[f"corruption:{t.name}"] = _provider(host, host.registries.corruptions, t.name)
+    cells = []
+    for model in models:
+        pre = Preprocessing.for_model(model)
+        for threat in threats:
+            random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
+            material: dict[str, Any] = {
+                "model": {"name": model.name, "weights": model.weights_id, "provider": providers[f"model:{model.name}"]},
+                "dataset": {"name": dataset.name, "version": dataset.version, "subset": subset.digest,
+                            "n": len(subset), "provider": providers[f"dataset:{dataset.name}"]},
+                "threat": threat.as_dict(),
+                "threat_provider": providers.get(f"{threat.kind}:{threat.name}"),
+                "preprocessing": pre.key(),
+                "scoring": "fp32",
+                "shard_size": shard_size if random else None,
+                "seed": options.seed,
+                "lkadv": __version__,
+            }
+            key = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+            seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
+            cells.append(Cell(key, model, threat, pre, seed, material))
+    attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind == "attack"}
+    corruption_specs = {t.name: host.registries.corruptions.get(t.name) for t in threats if t.kind == "corruption"}
+    return Plan(options, dataset, root, imageset, subset, models, threats, cells, batch_size, shard_size, providers,
+                attack_specs, corruption_specs, {first_pre.key(): imageset})

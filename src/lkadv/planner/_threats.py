@@ -1,0 +1,99 @@
+"""Threats: clean, an attack at one eps, or a corruption at one severity."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Threat", "format_eps"]
+
+
+def format_eps(eps: float) -> str:
+    """``2/255`` when eps is a whole number of grey levels, else a short decimal."""
+    levels = eps * 255
+    if eps > 0 and abs(levels - round(levels)) < 1e-6:
+        return f"{round(levels)}/255"
+    return f"{eps:.6g}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:.8g}"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Threat:
+    """What a cell does to the samples before scoring.
+
+    Attributes:
+        kind: ``"clean"``, ``"attack"`` or ``"corruption"``.
+        name: ``"clean"``, the attack name or the corruption name.
+        config: The full resolved configuration, as sorted ``(key, value)`` pairs
+            (for attacks: norm, every parameter, backend, precision, seed).
+        eps: Attack radius in pixel units.
+        severity: Corruption severity.
+    """
+
+    kind: str
+    name: str
+    config: tuple[tuple[str, Any], ...] = ()
+    eps: float | None = None
+    severity: int | None = None
+
+    @classmethod
+    def clean(cls) -> Threat:
+        """The identity threat."""
+        return cls("clean", "clean")
+
+    @property
+    def family(self) -> str:
+        """Identity without eps/severity: threats of one family differ only in strength."""
+        inner = ",".join(f"{k}={_fmt(v)}" for k, v in self.config)
+        return f"{self.name}[{inner}]" if inner else self.name
+
+    @property
+    def id(self) -> str:
+        """Full, canonical identity (stored in the ledger and shown in exports)."""
+        if self.kind == "attack":
+            return f"{self.family}@eps={_fmt(self.eps)}"
+        if self.kind == "corruption":
+            return f"{self.family}@severity={self.severity}"
+        return self.family
+
+    @property
+    def norm(self) -> str | None:
+        """The attack norm, if any."""
+        return dict(self.config).get("norm")
+
+    @property
+    def label(self) -> str:
+        """Compact column label: ``clean``, ``pgd@2/255``, ``pgd-l2@0.5``, ``fog@3``."""
+        if self.kind == "attack":
+            norm = self.norm
+            suffix = "" if norm in (None, "linf") else f"-{norm}"
+            return f"{self.name}{suffix}@{format_eps(self.eps or 0.0)}"
+        if self.kind == "corruption":
+            return f"{self.name}@{self.severity}"
+        return self.name
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "config": dict(self.config),
+            "eps": self.eps,
+            "severity": self.severity,
+            "id": self.id,
+            "label": self.label,
+        }
+
+    def canonical_json(self) -> str:
+        """Stable JSON used in cell keys."""
+        return json.dumps(self.as_dict(), sort_keys=True, default=str)

@@ -1,0 +1,201 @@
+"""The hooks a plugin can implement.
+
+A plugin is any module or object with functions named like the hooks below,
+marked with :data:`hookimpl`, and published under the ``lkadv`` entry-point
+group. Built-in plugins use exactly the same hooks.
+
+Registration hooks receive a registry to call ``register`` on; each plugin's
+registrations are all-or-nothing: if any of its hooks raises, or registers an
+invalid spec, everything it registered is withdrawn and it is listed as broken.
+Lifecycle hooks are called once per implementation, each on its own: an
+exception in one is reported and never stops the run (unless strict mode).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from lkadv.registries import Registry
+    from lkadv.specs import (
+        AnalysisSpec,
+        AttackSpec,
+        CorruptionSpec,
+        DatasetSpec,
+        ExecutorSpec,
+        ModelSpec,
+        ReporterSpec,
+    )
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "lkadv"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def lkadv_register_models(registry: Registry[ModelSpec]) -> None:
+    """Register models, presets (``preset:NAME``) and name resolvers (``PREFIX:NAME``).
+
+    Called once per plugin when a plugin host starts, before any command runs.
+
+    Args:
+        registry: Call ``registry.register(ModelSpec(...))``,
+            ``registry.register_preset(name, selector)`` or
+            ``registry.register_resolver(prefix, fn)``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
+    """Register adversarial attacks.
+
+    Called once per plugin when a plugin host starts.
+
+    Args:
+        registry: Call ``registry.register(AttackSpec(...))``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_register_corruptions(registry: Registry[CorruptionSpec]) -> None:
+    """Register common corruptions.
+
+    Called once per plugin when a plugin host starts.
+
+    Args:
+        registry: Call ``registry.register(CorruptionSpec(...))``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
+    """Register datasets.
+
+    Called once per plugin when a plugin host starts.
+
+    Args:
+        registry: Call ``registry.register(DatasetSpec(...))``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_register_analyses(registry: Registry[AnalysisSpec]) -> None:
+    """Register per-model analyses (occlusion, frequency, lesion...).
+
+    Called once per plugin when a plugin host starts.
+
+    Args:
+        registry: Call ``registry.register(AnalysisSpec(...))``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_register_executors(registry: Registry[ExecutorSpec]) -> None:
+    """Register executors, the ways units are run (``--executor NAME``).
+
+    Called once per plugin when a plugin host starts.
+
+    Args:
+        registry: Call ``registry.register(ExecutorSpec(...))``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_register_reporters(registry: Registry[ReporterSpec]) -> None:
+    """Register report formats (``lkadv report --format NAME``).
+
+    Called once per plugin when a plugin host starts.
+
+    Args:
+        registry: Call ``registry.register(ReporterSpec(...))``.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_run_started(plan: Any) -> None:
+    """Observe a run that is about to compute its pending units.
+
+    Called once per run, after the plan is stored in the ledger and before the
+    first unit starts.
+
+    Args:
+        plan: The :class:`~lkadv.planner.Plan` (cells, units, options).
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_unit_finished(unit: Any, outcome: Any) -> None:
+    """Observe a unit whose outcomes were just committed to the ledger.
+
+    Called once per finished unit, in the driver process, after the commit.
+
+    Args:
+        unit: The :class:`~lkadv.planner.Unit` (cell and shard).
+        outcome: The :class:`~lkadv.executors.UnitOutcome` (per-sample results, timing).
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_run_finished(summary: Any) -> None:
+    """Observe a finished run.
+
+    Called once per run, after the last unit is committed and the run is marked
+    finished, before the report is printed.
+
+    Args:
+        summary: The :class:`~lkadv.metrics.Summary` of the run.
+
+    Returns:
+        Nothing; the return value is ignored.
+
+    Added in 0.1.0.
+    """

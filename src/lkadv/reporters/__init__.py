@@ -1,0 +1,39 @@
+"""Reporters: the run table in every format, and live progress."""
+
+from typing import TYPE_CHECKING
+
+from lkadv._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from lkadv.reporters._formats import render_csv, render_json, render_markdown, render_terminal, rich_table
+    from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
+    from lkadv.reporters._tables import cell_text, footnotes
+
+__all__ = [
+    "LiveProgress",
+    "PlainProgress",
+    "cell_text",
+    "footnotes",
+    "make_progress",
+    "render_csv",
+    "render_json",
+    "render_markdown",
+    "render_terminal",
+    "rich_table",
+]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "render_csv": "lkadv.reporters._formats",
+        "render_json": "lkadv.reporters._formats",
+        "render_markdown": "lkadv.reporters._formats",
+        "render_terminal": "lkadv.reporters._formats",
+        "rich_table": "lkadv.reporters._formats",
+        "LiveProgress": "lkadv.reporters._live",
+        "PlainProgress": "lkadv.reporters._live",
+        "make_progress": "lkadv.reporters._live",
+        "cell_text": "lkadv.reporters._tables",
+        "footnotes": "lkadv.reporters._tables",
+    },
+)

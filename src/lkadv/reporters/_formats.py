@@ -1,0 +1,92 @@
+"""Report formats: terminal (rich), markdown, csv and json, all from a Summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from lkadv.metrics import Summary
+from lkadv.reporters._tables import cell_text, footnotes
+
+__all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table"]
+
+
+def _title(summary: Summary) -> str:
+    run = summary.run
+    prov = run.get("provenance", {})
+    n = summary.subset.get("n", "?")
+    return (f"lkadv run {run.get('id')} - {summary.dataset} - {n} samples - "
+            f"{prov.get('device', '?')} - attacks at {prov.get('precision', '?')} - {run.get('status')}")
+
+
+def _style(text: str) -> str:
+    try:
+        value = float(text.rstrip("*"))
+    except ValueError:
+        return "red" if text == "failed" else "dim"
+    return "green" if value >= 70 else "yellow" if value >= 30 else "red"
+
+
+def rich_table(summary: Summary) -> Table:
+    """The models x threats table as a rich Table (accuracy in %)."""
+    table = Table(title=_title(summary), title_justify="left", header_style="bold")
+    table.add_column("model", style="bold")
+    table.add_column("family", style="cyan")
+    for column in summary.columns:
+        table.add_column(column, justify="right")
+    for model, family in summary.models:
+        cells = [cell_text(summary.cell(model, column)) for column in summary.columns]
+        table.add_row(model, family, *[Text(c, style=_style(c)) for c in cells])
+    notes = footnotes(summary)
+    if notes:
+        # Text, not a markup string: attack configurations contain [brackets].
+        table.caption = Text("\n".join(notes), style="dim")
+        table.caption_justify = "left"
+    return table
+
+
+def render_terminal(summary: Summary) -> str:
+    """The rich table rendered to plain text."""
+    console = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
+    console.print(rich_table(summary))
+    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+
+
+def render_markdown(summary: Summary) -> str:
+    """A GitHub-flavoured markdown table with footnotes."""
+    head = ["model", "family", *summary.columns]
+    lines = [f"### {_title(summary)}", "", "| " + " | ".join(head) + " |",
+             "|" + "|".join(["---", "---"] + ["---:"] * len(summary.columns)) + "|"]
+    for model, family in summary.models:
+        row = [model, family, *[cell_text(summary.cell(model, c)) for c in summary.columns]]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines += [f"- {note}" for note in footnotes(summary)]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(summary: Summary) -> str:
+    """One row per cell (tidy form), with the interval and the full threat identity."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["model", "family", "threat", "threat_id", "kind", "eps", "severity", "n", "correct",
+                     "accuracy", "ci_low", "ci_high", "status", "seconds", "cell_key"])
+    for c in summary.cells:
+        acc = c.accuracy
+        writer.writerow([
+            c.model, c.family, c.label, c.threat_id, c.kind, "" if c.eps is None else f"{c.eps:.8g}",
+            "" if c.severity is None else c.severity, acc.n if acc else 0, acc.k if acc else 0,
+            f"{acc.value:.6f}" if acc else "", f"{acc.low:.6f}" if acc else "", f"{acc.high:.6f}" if acc else "",
+            c.status, f"{c.seconds:.3f}", c.key,
+        ])
+    return buf.getvalue()
+
+
+def render_json(summary: Summary) -> str:
+    """The whole summary (provenance included) as JSON."""
+    return json.dumps(summary.as_dict(), indent=2, sort_keys=False, default=str) + "\n"

@@ -1,0 +1,90 @@
+"""Specs of the pluggable machinery: executors, reporters and analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lkadv.specs._common import check, check_factory, check_name
+
+__all__ = ["AnalysisSpec", "ExecutorSpec", "ReporterSpec"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutorSpec:
+    """A way to run units (in-process, one process per GPU, a ray cluster...).
+
+    Attributes:
+        name: Registry name (``--executor NAME``).
+        factory: Callable (or reference) returning an object with
+            ``run(plan, ledger, hooks) -> None``.
+        description: One line for listings.
+    """
+
+    name: str
+    factory: Callable[..., Any] | str
+    description: str = ""
+
+    def validate(self) -> None:
+        """Check the fields; raises SpecError naming the field."""
+        check_name("ExecutorSpec", self.name)
+        check_factory("ExecutorSpec", self.name, self.factory)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description."""
+        return {"name": self.name, "description": self.description}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReporterSpec:
+    """An output format of results.
+
+    Attributes:
+        name: Registry name (``--format NAME``).
+        render: Callable (or reference) ``(summary) -> str``.
+        suffix: File suffix when written to a file.
+        description: One line for listings.
+    """
+
+    name: str
+    render: Callable[..., str] | str
+    suffix: str = ".txt"
+    description: str = ""
+
+    def validate(self) -> None:
+        """Check the fields; raises SpecError naming the field."""
+        check_name("ReporterSpec", self.name)
+        check_factory("ReporterSpec", self.name, self.render, "render")
+        check(self.suffix.startswith("."), "ReporterSpec", self.name, "suffix", "must start with '.'")
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description."""
+        return {"name": self.name, "suffix": self.suffix, "description": self.description}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisSpec:
+    """A per-model study that is not a matrix cell (occlusion, frequency, lesion...).
+
+    Attributes:
+        name: Registry name.
+        run: Callable (or reference) ``(classifier, model_spec, dataset, options) -> dict``
+            returning JSON-ready tables.
+        tags: Selector tags.
+        description: One line for listings.
+    """
+
+    name: str
+    run: Callable[..., Any] | str
+    tags: frozenset[str] = frozenset()
+    description: str = ""
+
+    def validate(self) -> None:
+        """Check the fields; raises SpecError naming the field."""
+        check_name("AnalysisSpec", self.name)
+        check_factory("AnalysisSpec", self.name, self.run, "run")
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description."""
+        return {"name": self.name, "tags": sorted(self.tags), "description": self.description}

@@ -1,0 +1,15 @@
+"""The store: the run ledger (SQLite) and exports from it."""
+
+from lkadv.store._ledger import LEDGER_FILE, SCHEMA_VERSION, CellRow, Ledger, Outcomes
+from lkadv.store._provenance import git_commit, package_versions, provenance
+
+__all__ = [
+    "LEDGER_FILE",
+    "SCHEMA_VERSION",
+    "CellRow",
+    "Ledger",
+    "Outcomes",
+    "git_commit",
+    "package_versions",
+    "provenance",
+]

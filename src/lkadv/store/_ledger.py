@@ -1,0 +1,394 @@
+"""The run ledger: one SQLite database (WAL) per run directory.
+
+Cells are content-addressed (their key hashes the fully resolved spec), so any
+run that needs a cell another run finished reuses it. A unit's per-sample
+outcomes, its unit row and its cell's status are written in one transaction:
+after a crash or ``kill -9`` a unit is either entirely there or not at all.
+Only the driver process writes; a lock file keeps two drivers apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lkadv.errors import StoreError
+
+__all__ = ["LEDGER_FILE", "SCHEMA_VERSION", "CellRow", "Ledger", "Outcomes"]
+
+LEDGER_FILE = "ledger.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    provenance TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subsets (digest TEXT PRIMARY KEY, ids TEXT NOT NULL, rule TEXT NOT NULL, total INTEGER);
+CREATE TABLE IF NOT EXISTS cells (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    family TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    threat_kind TEXT NOT NULL,
+    threat_name TEXT NOT NULL,
+    threat_id TEXT NOT NULL,
+    threat_label TEXT NOT NULL,
+    threat TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    subset TEXT NOT NULL,
+    n_samples INTEGER NOT NULL,
+    n_units INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    seconds REAL NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    finished TEXT,
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS run_cells (
+    run_id INTEGER NOT NULL, cell_key TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (run_id, cell_key)
+);
+CREATE TABLE IF NOT EXISTS units (
+    cell_key TEXT NOT NULL, shard INTEGER NOT NULL, start INTEGER NOT NULL, stop INTEGER NOT NULL,
+    seconds REAL NOT NULL, finished TEXT NOT NULL, run_id INTEGER, info TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (cell_key, shard)
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    cell_key TEXT NOT NULL, idx INTEGER NOT NULL,
+    correct INTEGER NOT NULL, pred INTEGER NOT NULL, margin REAL, attacked INTEGER NOT NULL,
+    PRIMARY KEY (cell_key, idx)
+) WITHOUT ROWID;
+"""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Outcomes:
+    """Per-sample results of a unit or a cell (arrays aligned on subset indices).
+
+    Attributes:
+        correct: Scored correct (for attacks: still correct on the adversarial example).
+        pred: Predicted class in the dataset's label space.
+        margin: True-class logit minus best other logit (NaN where not computed).
+        attacked: Whether the attack actually ran on the sample (False: skipped
+            because wrong when clean, or already fooled at a smaller eps).
+    """
+
+    correct: np.ndarray
+    pred: np.ndarray
+    margin: np.ndarray
+    attacked: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.correct)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Outcomes]) -> Outcomes:
+        """Join outcomes of consecutive shards."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("correct", "pred", "margin", "attacked")))
+
+
+@dataclass(frozen=True)
+class CellRow:
+    """A cell as stored in the ledger.
+
+    Attributes:
+        key: Content hash.
+        model: Model name.
+        family: Model family.
+        dataset: Dataset name.
+        threat_kind: ``clean``, ``attack`` or ``corruption``.
+        threat_name: Attack or corruption name.
+        threat_id: Full threat identity.
+        threat_label: Compact label.
+        threat: Threat as a dict (config, eps, severity).
+        spec: The resolved key material.
+        n_samples: Samples in the cell.
+        n_units: Units in the cell.
+        status: ``pending``, ``partial`` or ``done``.
+        seconds: Compute time spent so far.
+        units_done: Finished units.
+        info: Facts recorded while running (e.g. merge error of the model).
+    """
+
+    key: str
+    model: str
+    family: str
+    dataset: str
+    threat_kind: str
+    threat_name: str
+    threat_id: str
+    threat_label: str
+    threat: dict[str, Any]
+    spec: dict[str, Any]
+    n_samples: int
+    n_units: int
+    status: str
+    seconds: float
+    units_done: int
+    info: dict[str, Any]
+
+
+class Ledger:
+    """Access to a run directory's ledger.
+
+    Args:
+        run_dir: The run directory.
+        create: Create the directory and database if missing (else they must exist).
+        lock: Take the run directory's writer lock (held until :meth:`close`).
+
+    Raises:
+        StoreError: If the ledger is missing, unreadable, of a newer schema, or locked.
+    """
+
+    def __init__(self, run_dir: Path, *, create: bool = False, lock: bool = False) -> None:
+        self.run_dir = run_dir
+        self.path = run_dir / LEDGER_FILE
+        self._lock_fh: Any = None
+        if not self.path.is_file():
+            if not create:
+                raise StoreError(f"{run_dir} is not a run directory (no {LEDGER_FILE}); give the folder of a run")
+            if run_dir.exists() and not run_dir.is_dir():
+                raise StoreError(f"run directory {run_dir} exists and is not a folder")
+            run_dir.mkdir(parents=True, exist_ok=True)
+        if lock:
+            self._take_lock()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")  # a finished unit survives power loss, not just kill -9
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(_SCHEMA)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer lkadv (schema {row[0]}); upgrade lkadv")
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"{self.path} is not a readable lkadv ledger: {exc}") from exc
+
+    def _take_lock(self) -> None:
+        lock_path = self.run_dir / ".lock"
+        fh = lock_path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise StoreError(f"run directory {self.run_dir} is in use by {holder}; wait for it or use another --run-dir") from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._lock_fh = fh
+
+    def close(self) -> None:
+        """Close the database and release the lock."""
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.close()
+            self.db = None  # type: ignore[assignment]
+        if self._lock_fh is not None:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------- runs
+
+    def start_run(self, plan: dict[str, Any], provenance: dict[str, Any]) -> int:
+        """Record a new run; returns its id."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (started, status, plan, provenance) VALUES (?, 'running', ?, ?)",
+                (_now(), json.dumps(plan, default=str), json.dumps(provenance, default=str)),
+            )
+            assert cur.lastrowid is not None
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        """Mark a run ``done``, ``failed`` or ``interrupted``."""
+        with self._tx() as db:
+            db.execute("UPDATE runs SET finished=?, status=? WHERE id=?", (_now(), status, run_id))
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first."""
+        rows = self.db.execute("SELECT id, started, finished, status, plan, provenance FROM runs ORDER BY id")
+        return [
+            {"id": r[0], "started": r[1], "finished": r[2], "status": r[3], "plan": json.loads(r[4]),
+             "provenance": json.loads(r[5])}
+            for r in rows
+        ]
+
+    def run(self, run_id: int | None = None) -> dict[str, Any]:
+        """One run (the latest if ``run_id`` is None).
+
+        Raises:
+            StoreError: If there is no such run.
+        """
+        runs = self.runs()
+        if not runs:
+            raise StoreError(f"{self.run_dir} holds no runs yet")
+        if run_id is None:
+            return runs[-1]
+        for r in runs:
+            if r["id"] == run_id:
+                return r
+        raise StoreError(f"{self.run_dir} has no run {run_id}; runs are {[r['id'] for r in runs]}")
+
+    # ------------------------------------------------------------------ cells
+
+    def add_subset(self, digest: str, ids: Sequence[str], rule: str, total: int) -> None:
+        """Store a subset's sample ids once."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO subsets VALUES (?, ?, ?, ?)", (digest, json.dumps(list(ids)), rule, total))
+
+    def subset_ids(self, digest: str) -> list[str]:
+        """Sample ids of a stored subset."""
+        row = self.db.execute("SELECT ids FROM subsets WHERE digest=?", (digest,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def add_cells(self, run_id: int, cells: Iterable[dict[str, Any]]) -> None:
+        """Insert cells not yet known and link all of them to the run, in plan order.
+
+        Args:
+            run_id: The run.
+            cells: Dicts with the columns of ``cells`` (``threat`` and ``spec`` as dicts).
+        """
+        with self._tx() as db:
+            for position, c in enumerate(cells):
+                db.execute(
+                    "INSERT OR IGNORE INTO cells (key, model, family, dataset, threat_kind, threat_name, threat_id,"
+                    " threat_label, threat, spec, subset, n_samples, n_units, seed, created)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (c["key"], c["model"], c["family"], c["dataset"], c["threat_kind"], c["threat_name"],
+                     c["threat_id"], c["threat_label"], json.dumps(c["threat"], default=str),
+                     json.dumps(c["spec"], default=str), c["subset"], c["n_samples"], c["n_units"], c["seed"], _now()),
+                )
+                db.execute("INSERT OR IGNORE INTO run_cells VALUES (?, ?, ?)", (run_id, c["key"], position))
+
+    def set_cell_info(self, key: str, info: dict[str, Any]) -> None:
+        """Merge facts into a cell's info (e.g. the model's merge check)."""
+        with self._tx() as db:
+            row = db.execute("SELECT info FROM cells WHERE key=?", (key,)).fetchone()
+            merged = {**(json.loads(row[0]) if row else {}), **info}
+            db.execute("UPDATE cells SET info=? WHERE key=?", (json.dumps(merged, default=str), key))
+
+    def cells(self, run_id: int) -> list[CellRow]:
+        """The cells of a run, in plan order."""
+        rows = self.db.execute(
+            "SELECT c.key, c.model, c.family, c.dataset, c.threat_kind, c.threat_name, c.threat_id, c.threat_label,"
+            " c.threat, c.spec, c.n_samples, c.n_units, c.status, c.seconds, c.info,"
+            " (SELECT COUNT(*) FROM units u WHERE u.cell_key = c.key)"
+            " FROM run_cells rc JOIN cells c ON c.key = rc.cell_key WHERE rc.run_id=? ORDER BY rc.position",
+            (run_id,),
+        )
+        return [
+            CellRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]), r[10], r[11],
+                    r[12], r[13], r[15], json.loads(r[14]))
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ units
+
+    def done_units(self, keys: Iterable[str] | None = None) -> set[tuple[str, int]]:
+        """``(cell_key, shard)`` of every finished unit (of the given cells)."""
+        if keys is None:
+            return {(k, s) for k, s in self.db.execute("SELECT cell_key, shard FROM units")}
+        wanted = set(keys)
+        return {(k, s) for k, s in self.db.execute("SELECT cell_key, shard FROM units") if k in wanted}
+
+    def commit_unit(
+        self,
+        cell_key: str,
+        shard: int,
+        start: int,
+        outcomes: Outcomes,
+        *,
+        seconds: float,
+        run_id: int,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        """Store a finished unit atomically and update its cell's status.
+
+        Args:
+            cell_key: The unit's cell.
+            shard: Shard number.
+            start: Subset index of the shard's first sample.
+            outcomes: Per-sample results of the shard.
+            seconds: Compute time of the unit.
+            run_id: Run that computed it.
+            info: Facts about the unit (attacked count...).
+        """
+        rows = [
+            (cell_key, start + i, int(c), int(p), None if np.isnan(m) else float(m), int(a))
+            for i, (c, p, m, a) in enumerate(
+                zip(outcomes.correct, outcomes.pred, outcomes.margin, outcomes.attacked, strict=True)
+            )
+        ]
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute(
+                "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (cell_key, shard, start, start + len(outcomes), seconds, _now(), run_id, json.dumps(info or {})),
+            )
+            done, total = db.execute(
+                "SELECT (SELECT COUNT(*) FROM units WHERE cell_key=?), n_units FROM cells WHERE key=?",
+                (cell_key, cell_key),
+            ).fetchone()
+            status = "done" if done >= total else "partial"
+            db.execute(
+                "UPDATE cells SET status=?, seconds=seconds+?, finished=CASE WHEN ?='done' THEN ? ELSE finished END"
+                " WHERE key=?",
+                (status, seconds, status, _now(), cell_key),
+            )
+
+    def outcomes(self, cell_key: str, start: int = 0, stop: int | None = None) -> Outcomes:
+        """Stored per-sample results of a cell between two subset indices."""
+        stop = 2**62 if stop is None else stop
+        rows = self.db.execute(
+            "SELECT correct, pred, margin, attacked FROM outcomes WHERE cell_key=? AND idx>=? AND idx<? ORDER BY idx",
+            (cell_key, start, stop),
+        ).fetchall()
+        if not rows:
+            return Outcomes(np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, bool))
+        arr = np.array([(r[0], r[1], np.nan if r[2] is None else r[2], r[3]) for r in rows], dtype=np.float64)
+        return Outcomes(arr[:, 0].astype(bool), arr[:, 1].astype(np.int64), arr[:, 2].astype(np.float32),
+                        arr[:, 3].astype(bool))

@@ -1,0 +1,134 @@
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lkadv.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_unknown_model_exit_2_closest_names_nothing_written(tmp_path):
+    run_dir = tmp_path / "run"
+    res = invoke("run", "--models", "fm-resnt", "--attacks", "pgd", "--run-dir", str(run_dir))
+    assert res.exit_code == 2
+    assert "unknown model 'fm-resnt'" in res.output and "closest: fm-resnet" in res.output
+    assert not run_dir.exists()
+
+
+def test_bad_option_values_exit_2(tmp_path):
+    res = invoke("run", "--eps", "abc", "--run-dir", str(tmp_path / "r"))
+    assert res.exit_code == 2 and "option --eps" in res.output
+    assert not (tmp_path / "r").exists()
+    res = invoke("run", "--resume", "--run-dir", str(tmp_path / "nothing"))
+    assert res.exit_code == 2 and "holds no run to resume" in res.output
+
+
+def test_plugins_lists_broken_ones(fake_plugins):
+    res = invoke("plugins", "--json")
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    assert rows["broken_import"]["status"] == "broken" and "broken on purpose" in rows["broken_import"]["errors"][0]
+    assert rows["broken_hook"]["status"] == "broken" and "hook exploded" in rows["broken_hook"]["errors"][0]
+    assert rows["good"]["registered"] == {"attacks": ["noop"]}
+    res = invoke("plugins")
+    assert res.exit_code == 0 and "broken" in res.output
+
+
+def test_run_works_with_broken_plugins_present(fake_plugins, tmp_path):
+    res = invoke("-p", "tests.toy_plugin", "run", "-m", "toy-0", "-d", "toy", "-a", "pgd,noop", "--limit", "40",
+                 "--run-dir", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "noop@0.01" in res.output and "pgd@0.1" in res.output
+
+
+def test_strict_plugins_fail(fake_plugins):
+    res = invoke("--strict-plugins", "list", "models")
+    assert res.exit_code == 1 and "strict plugin mode" in res.output
+
+
+def test_disable_plugin_for_one_run(tmp_path):
+    res = invoke("-p", "no:lkadv.attacks", "list", "attacks", "--json")
+    assert json.loads(res.output) == []
+
+
+def test_list_json_and_select():
+    rows = json.loads(invoke("list", "models", "--json", "--select", "tag:large-kernel").output)
+    assert {r["name"] for r in rows} == {"fm-replknet", "fm-slak"}
+    assert all(r["kernel_sizes"] == [13, 13] for r in rows)
+    attacks = {r["name"]: r for r in json.loads(invoke("list", "attacks", "--json").output)}
+    assert attacks["pgd"]["default_config"]["steps"] == 10 and attacks["pgd"]["backend"] == "lkadv"
+    datasets = json.loads(invoke("list", "datasets", "--json").output)
+    assert datasets[0]["name"] == "fashion-mnist"
+
+
+def test_report_formats_and_doctor(tmp_path):
+    res = invoke("-p", "tests.toy_plugin", "run", "-m", "tag:toy", "-d", "toy", "-a", "fgsm", "--limit", "40",
+                 "--run-dir", str(tmp_path), "-q")
+    assert res.exit_code == 0, res.output
+    csv_text = invoke("report", str(tmp_path), "-f", "csv").output
+    assert csv_text.splitlines()[0].startswith("model,family,threat,threat_id")
+    assert len(csv_text.splitlines()) == 1 + 2 * 4
+    summary = json.loads(invoke("report", str(tmp_path), "-f", "json").output)
+    assert summary["run"]["provenance"]["versions"]["torch"]
+    md = invoke("report", str(tmp_path), "-f", "md").output
+    assert "| toy-0 | tiny |" in md and "fgsm = fgsm[backend=lkadv" in md
+    out = tmp_path / "r.md"
+    assert invoke("report", str(tmp_path), "-f", "md", "-o", str(out)).exit_code == 0 and out.read_text() == md
+    assert invoke("report", str(tmp_path / "nope")).exit_code == 1
+    assert invoke("report", str(tmp_path), "-f", "pdf").exit_code == 2
+    doc = json.loads(invoke("doctor", "--json").output)
+    assert doc["device"] == "cpu" and doc["precision"]["fp32"] == "yes"
+    assert {"name": "fashion-mnist", "source": "shipped", "root": None, "status": "shipped"} in doc["datasets"]
+
+
+def _cli(*args, **kw):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "lkadv", "-p", "tests.toy_plugin", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _units(run_dir: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{run_dir / 'ledger.sqlite'}?mode=ro", uri=True, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
+    args = ["run", "-m", "tag:toy", "-d", "toy", "-a", "pgd", "--attack-param", "pgd.steps=200",
+            "--attack-param", "pgd.early_stop=false", "--shard-size", "20", "-q"]
+    victim = _cli(*args, "--run-dir", str(tmp_path / "killed"))
+    deadline = time.time() + 120
+    while _units(tmp_path / "killed") < 5 and time.time() < deadline and victim.poll() is None:
+        time.sleep(0.05)
+    assert victim.poll() is None, "the run finished before it could be killed; make it slower"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    kept = _units(tmp_path / "killed")
+    total = 2 * 4 * 20
+    assert 5 <= kept < total
+    resumed = _cli(*args, "--run-dir", str(tmp_path / "killed"))
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert f"{total - kept} units computed, {kept} reused" in err
+    clean = _cli(*args, "--run-dir", str(tmp_path / "clean"))
+    clean.communicate(timeout=300)
+
+    def table(d):
+        rows = invoke("report", str(tmp_path / d), "-f", "csv").output.splitlines()
+        return [",".join(r.split(",")[:12]) for r in rows]  # without timing and keys... keys are equal anyway
+
+    assert table("killed") == table("clean")

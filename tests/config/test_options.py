@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import pytest
+
+from lkadv.config import load_options, parse_eps, parse_params
+from lkadv.errors import ConfigError
+
+
+def test_defaults():
+    opts = load_options({}, env={}, config_file=None)
+    assert opts.models == "all" and opts.dataset == "fashion-mnist" and opts.precision == "fp32"
+    assert opts.run_dir == Path("lkadv-runs")
+
+
+def test_precedence_flag_over_env_over_file(tmp_path):
+    cfg = tmp_path / "lkadv.toml"
+    cfg.write_text('[run]\nmodels = "from-file"\nlimit = 7\nseed = 3\n[attacks.pgd]\nsteps = 3\n[data]\nfoo = "/d"\n')
+    opts = load_options({"models": "from-flag", "seed": None}, env={"LKADV_LIMIT": "9"}, config_file=cfg)
+    assert opts.models == "from-flag"
+    assert opts.limit == 9
+    assert opts.seed == 3
+    assert opts.attack_params == {"pgd": {"steps": 3}}
+    assert opts.data_roots == {"foo": "/d"}
+
+
+def test_every_option_has_an_env_var():
+    env = {"LKADV_MODELS": "a", "LKADV_DATASET": "b", "LKADV_ATTACKS": "pgd", "LKADV_EPS": "1/255,2/255",
+           "LKADV_ATTACK_PARAMS": "pgd.steps=5", "LKADV_CORRUPTIONS": "fog", "LKADV_SEVERITIES": "1,3",
+           "LKADV_LIMIT": "0", "LKADV_SEED": "4", "LKADV_PRECISION": "bf16", "LKADV_DEVICE": "cpu",
+           "LKADV_BATCH_SIZE": "8", "LKADV_SHARD_SIZE": "16", "LKADV_RUN_DIR": "/tmp/x", "LKADV_EXECUTOR": "local",
+           "LKADV_STRICT_PLUGINS": "1"}
+    opts = load_options({}, env=env, config_file=None)
+    assert opts.eps == (1 / 255, 2 / 255)
+    assert opts.attack_params == {"pgd": {"steps": "5"}}
+    assert opts.severities == (1, 3) and opts.limit == 0 and opts.precision == "bf16"
+    assert opts.batch_size == 8 and opts.shard_size == 16 and opts.strict_plugins is True
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LKADV_LIMIT": "ten"}, "LKADV_LIMIT: expected an integer"),
+        ({"LKADV_PRECISION": "fp8"}, "LKADV_PRECISION: expected one of fp32, bf16, fp16"),
+        ({"LKADV_EPS": "2/0"}, "LKADV_EPS"),
+        ({"LKADV_EPS": "-1"}, "eps must be >= 0"),
+        ({"LKADV_ATTACK_PARAMS": "steps=3"}, "ATTACK.PARAM=VALUE"),
+        ({"LKADV_BATCH_SIZE": "0"}, ">= 1"),
+    ],
+)
+def test_bad_values_name_their_source(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_options({}, env=env, config_file=None)
+
+
+def test_bad_config_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_options({}, env={}, config_file=tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_options({}, env={}, config_file=bad)
+    bad.write_text("[run]\nmodles = 'x'\n")
+    with pytest.raises(ConfigError, match=r"unknown key \[run\].modles"):
+        load_options({}, env={}, config_file=bad)
+
+
+def test_parsers():
+    assert parse_eps("8/255, 0.01,8/255", "x") == (0.01, 8 / 255)
+    assert parse_params(["pgd.steps=3", "fgsm.loss=margin"], "x") == {"pgd": {"steps": "3"}, "fgsm": {"loss": "margin"}}

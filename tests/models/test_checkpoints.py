@@ -1,0 +1,63 @@
+import collections
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from lkadv.errors import WeightsError
+from lkadv.models import load_into, read_state_dict
+from tests.conftest import TinyNet
+
+
+def test_roundtrip_formats_and_wrappers(tmp_path):
+    src = TinyNet(seed=1)
+    state = src.state_dict()
+    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp_path / "w.safetensors"))
+    torch.save({"model": state, "epoch": 3}, tmp_path / "w.pth")
+    torch.save({f"module.{k}": v for k, v in state.items()}, tmp_path / "dp.pt")
+    for name in ("w.safetensors", "w.pth", "dp.pt"):
+        dst = load_into(TinyNet(seed=2), tmp_path / name)
+        for k, v in dst.state_dict().items():
+            torch.testing.assert_close(v, state[k])
+
+
+def test_html_truncated_and_missing_files(tmp_path):
+    html = tmp_path / "w.pth"
+    html.write_text("<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title>")
+    with pytest.raises(WeightsError, match="HTML page"):
+        read_state_dict(html)
+    full = tmp_path / "full.pth"
+    torch.save(TinyNet().state_dict(), full)
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    with pytest.raises(WeightsError, match="truncated or corrupt"):
+        read_state_dict(cut)
+    with pytest.raises(WeightsError, match="does not exist"):
+        read_state_dict(tmp_path / "nope.pth")
+    (tmp_path / "empty.pth").write_bytes(b"")
+    with pytest.raises(WeightsError, match="empty"):
+        read_state_dict(tmp_path / "empty.pth")
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_arbitrary_pickles_are_refused(tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"model": collections.OrderedDict(w=torch.zeros(1)), "hook": Evil()}, path)
+    with pytest.raises(WeightsError, match="cannot be loaded safely"):
+        read_state_dict(path)
+
+
+def test_wrong_keys_are_listed(tmp_path):
+    state = TinyNet().state_dict()
+    state["fc.weight_renamed"] = state.pop("fc.weight")
+    torch.save(state, tmp_path / "w.pth")
+    with pytest.raises(WeightsError, match=r"1 missing key\(s\) \(e.g. fc.weight\).*1 unexpected key"):
+        load_into(TinyNet(), tmp_path / "w.pth")
+    state = TinyNet(classes=7).state_dict()
+    torch.save(state, tmp_path / "s.pth")
+    with pytest.raises(WeightsError, match="shape mismatch"):
+        load_into(TinyNet(), tmp_path / "s.pth")
