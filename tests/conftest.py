@@ -48,7 +48,9 @@ def tiny_classifier():
     return Classifier(TinyNet(), mean=(0.5,), std=(0.25,), num_classes=4, name="tiny")
 
 
-def make_distribution(root: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
+def make_distribution(
+    root: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]
+) -> None:
     """Write an installed-looking distribution (dist-info + modules) under ``root``."""
     info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)
@@ -88,10 +90,20 @@ def lkadv_register_attacks(registry):
 @pytest.fixture
 def fake_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Three installed plugins: one raising on import, one whose hook raises, one good."""
-    make_distribution(tmp_path, "lkadv-broken-import", "1.0", {"broken_import": "lkadv_fake_broken_import"},
-                      {"lkadv_fake_broken_import": BROKEN_IMPORT})
-    make_distribution(tmp_path, "lkadv-broken-hook", "2.0", {"broken_hook": "lkadv_fake_broken_hook"},
-                      {"lkadv_fake_broken_hook": BROKEN_HOOK})
+    make_distribution(
+        tmp_path,
+        "lkadv-broken-import",
+        "1.0",
+        {"broken_import": "lkadv_fake_broken_import"},
+        {"lkadv_fake_broken_import": BROKEN_IMPORT},
+    )
+    make_distribution(
+        tmp_path,
+        "lkadv-broken-hook",
+        "2.0",
+        {"broken_hook": "lkadv_fake_broken_hook"},
+        {"lkadv_fake_broken_hook": BROKEN_HOOK},
+    )
     make_distribution(tmp_path, "lkadv-good", "3.0", {"good": "lkadv_fake_good"}, {"lkadv_fake_good": GOOD_PLUGIN})
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))

@@ -40,19 +40,41 @@ def cheating_attack(norm: str = "linf"):
 
 @hookimpl
 def lkadv_register_datasets(registry):
-    registry.register(DatasetSpec(name="toy", label_space="toy", num_classes=4, loader=load_toy, shipped=True,
-                                  default_limit=None, default_eps={"linf": (0.01, 0.03, 0.1)}, default_batch_size=64))
+    registry.register(
+        DatasetSpec(
+            name="toy",
+            label_space="toy",
+            num_classes=4,
+            loader=load_toy,
+            shipped=True,
+            default_limit=None,
+            default_eps={"linf": (0.01, 0.03, 0.1)},
+            default_batch_size=64,
+        )
+    )
 
 
 @hookimpl
 def lkadv_register_models(registry):
     for seed in (0, 1):
-        registry.register(ModelSpec(name=f"toy-{seed}", family="tiny", factory=toy_model,
-                                    factory_kwargs={"seed": seed}, label_space="toy", num_classes=4,
-                                    input_size=(1, 8, 8), mean=(0.5,), std=(0.25,), tags=frozenset({"toy"})))
+        registry.register(
+            ModelSpec(
+                name=f"toy-{seed}",
+                family="tiny",
+                factory=toy_model,
+                factory_kwargs={"seed": seed},
+                label_space="toy",
+                num_classes=4,
+                input_size=(1, 8, 8),
+                mean=(0.5,),
+                std=(0.25,),
+                tags=frozenset({"toy"}),
+            )
+        )
 
 
 @hookimpl
 def lkadv_register_attacks(registry):
-    registry.register(AttackSpec(name="cheat", norms=("linf",), factory=cheating_attack,
-                                 description="exceeds eps on purpose"))
+    registry.register(
+        AttackSpec(name="cheat", norms=("linf",), factory=cheating_attack, description="exceeds eps on purpose")
+    )

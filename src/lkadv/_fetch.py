@@ -77,8 +77,10 @@ def fetch(url: str, *, sha256: str | None = None, filename: str | None = None, f
                 with Path(url).open("rb") as src:
                     shutil.copyfileobj(src, out, _CHUNK)
             else:
-                request = urllib.request.Request(url, headers={"User-Agent": "lkadv"})
-                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - schemes checked by caller
+                if not url.startswith(("https://", "http://", "file://")):
+                    raise WeightsError(f"unsupported URL scheme in {url!r}; use https://, http:// or file://")
+                request = urllib.request.Request(url, headers={"User-Agent": "lkadv"})  # noqa: S310 - checked above
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - scheme checked above
                     shutil.copyfileobj(response, out, _CHUNK)
         if looks_like_html(tmp):
             raise WeightsError(

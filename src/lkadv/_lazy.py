@@ -23,13 +23,13 @@ def lazy_attributes(package: str, table: Mapping[str, str]) -> tuple[Callable[[s
         The two module-level functions to assign.
     """
 
-    def __getattr__(name: str) -> Any:
+    def __getattr__(name: str) -> Any:  # noqa: N807 - the PEP 562 hook name
         module = table.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(module), name)
 
-    def __dir__() -> list[str]:
+    def __dir__() -> list[str]:  # noqa: N807 - the PEP 562 hook name
         return sorted(table)
 
     return __getattr__, __dir__

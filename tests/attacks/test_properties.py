@@ -12,8 +12,11 @@ ATTACKS = [("fgsm", "linf"), ("fgsm", "l2"), ("pgd", "linf"), ("pgd", "l2"), ("p
 
 
 def _make(name, norm, **kw):
-    return FGSM(norm=norm) if name == "fgsm" else PGD(norm=norm, steps=kw.get("steps", 5), **{
-        k: v for k, v in kw.items() if k != "steps"})
+    return (
+        FGSM(norm=norm)
+        if name == "fgsm"
+        else PGD(norm=norm, steps=kw.get("steps", 5), **{k: v for k, v in kw.items() if k != "steps"})
+    )
 
 
 def _clf(seed):
@@ -21,8 +24,13 @@ def _clf(seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(which=st.sampled_from(ATTACKS), eps=st.floats(0.0, 0.6), seed=st.integers(0, 2**16), n=st.integers(1, 6),
-       early=st.booleans())
+@given(
+    which=st.sampled_from(ATTACKS),
+    eps=st.floats(0.0, 0.6),
+    seed=st.integers(0, 2**16),
+    n=st.integers(1, 6),
+    early=st.booleans(),
+)
 def test_bound_and_range_hold(which, eps, seed, n, early):
     name, norm = which
     clf = _clf(seed % 5)
@@ -62,8 +70,12 @@ def test_same_seed_same_result(which, seed, eps):
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**16), frac=st.floats(0.3, 1.7).filter(lambda f: abs(f - 1) > 0.02),
-       norm=st.sampled_from(["linf", "l2"]), random_start=st.booleans())
+@given(
+    seed=st.integers(0, 2**16),
+    frac=st.floats(0.3, 1.7).filter(lambda f: abs(f - 1) > 0.02),
+    norm=st.sampled_from(["linf", "l2"]),
+    random_start=st.booleans(),
+)
 def test_linear_closed_form(seed, frac, norm, random_start):
     """On a 2-class linear model, x is fooled iff eps exceeds margin / ||w1 - w0||_dual."""
     if norm == "l2":

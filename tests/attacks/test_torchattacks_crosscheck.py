@@ -28,7 +28,8 @@ def test_pgd_matches_torchattacks_within_one_point(host, data, name):
     alpha = EPS / 4
     theirs = torchattacks.PGD(clf, eps=EPS, alpha=alpha, steps=10, random_start=False)(x, y)
     ours = PGD(norm="linf", steps=10, rel_step=0.25, random_start=False, early_stop=False)(
-        clf, x, y, EPS, torch.Generator().manual_seed(0))
+        clf, x, y, EPS, torch.Generator().manual_seed(0)
+    )
     with torch.no_grad():
         acc_theirs = float((clf(theirs).argmax(1) == y).float().mean())
         acc_ours = float((clf(ours).argmax(1) == y).float().mean())

@@ -46,8 +46,21 @@ def test_plugins_lists_broken_ones(fake_plugins):
 
 
 def test_run_works_with_broken_plugins_present(fake_plugins, tmp_path):
-    res = invoke("-p", "tests.toy_plugin", "run", "-m", "toy-0", "-d", "toy", "-a", "pgd,noop", "--limit", "40",
-                 "--run-dir", str(tmp_path))
+    res = invoke(
+        "-p",
+        "tests.toy_plugin",
+        "run",
+        "-m",
+        "toy-0",
+        "-d",
+        "toy",
+        "-a",
+        "pgd,noop",
+        "--limit",
+        "40",
+        "--run-dir",
+        str(tmp_path),
+    )
     assert res.exit_code == 0, res.output
     assert "noop@0.01" in res.output and "pgd@0.1" in res.output
 
@@ -73,8 +86,22 @@ def test_list_json_and_select():
 
 
 def test_report_formats_and_doctor(tmp_path):
-    res = invoke("-p", "tests.toy_plugin", "run", "-m", "tag:toy", "-d", "toy", "-a", "fgsm", "--limit", "40",
-                 "--run-dir", str(tmp_path), "-q")
+    res = invoke(
+        "-p",
+        "tests.toy_plugin",
+        "run",
+        "-m",
+        "tag:toy",
+        "-d",
+        "toy",
+        "-a",
+        "fgsm",
+        "--limit",
+        "40",
+        "--run-dir",
+        str(tmp_path),
+        "-q",
+    )
     assert res.exit_code == 0, res.output
     csv_text = invoke("report", str(tmp_path), "-f", "csv").output
     assert csv_text.splitlines()[0].startswith("model,family,threat,threat_id")
@@ -94,8 +121,15 @@ def test_report_formats_and_doctor(tmp_path):
 
 def _cli(*args, **kw):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "lkadv", "-p", "tests.toy_plugin", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lkadv", "-p", "tests.toy_plugin", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _units(run_dir: Path) -> int:
@@ -108,8 +142,22 @@ def _units(run_dir: Path) -> int:
 
 @pytest.mark.slow
 def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
-    args = ["run", "-m", "tag:toy", "-d", "toy", "-a", "pgd", "--attack-param", "pgd.steps=200",
-            "--attack-param", "pgd.early_stop=false", "--shard-size", "20", "-q"]
+    args = [
+        "run",
+        "-m",
+        "tag:toy",
+        "-d",
+        "toy",
+        "-a",
+        "pgd",
+        "--attack-param",
+        "pgd.steps=200",
+        "--attack-param",
+        "pgd.early_stop=false",
+        "--shard-size",
+        "20",
+        "-q",
+    ]
     victim = _cli(*args, "--run-dir", str(tmp_path / "killed"))
     deadline = time.time() + 120
     while _units(tmp_path / "killed") < 5 and time.time() < deadline and victim.poll() is None:
@@ -132,3 +180,25 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
         return [",".join(r.split(",")[:12]) for r in rows]  # without timing and keys... keys are equal anyway
 
     assert table("killed") == table("clean")
+
+
+class _Doctor:
+    @staticmethod
+    def lkadv_doctor_checks():
+        from lkadv.plugins import DoctorCheck
+
+        return [DoctorCheck("weights", "foo.pth", "missing", "download it")]
+
+
+def test_doctor_shows_plugin_checks(monkeypatch):
+    from lkadv import hookimpl
+    from lkadv.cli import _common
+    from lkadv.plugins import PluginHost
+
+    hookimpl(_Doctor.lkadv_doctor_checks)
+    host = PluginHost(entry_points=False, extra=[("doc", _Doctor)])
+    monkeypatch.setattr(_common, "get_host", lambda ctx: host)
+    monkeypatch.setattr("lkadv.cli._doctor.get_host", lambda ctx: host)
+    doc = json.loads(invoke("doctor", "--json").output)
+    assert doc["checks"] == [{"section": "weights", "name": "foo.pth", "status": "missing", "detail": "download it"}]
+    assert "foo.pth" in invoke("doctor").output

@@ -24,11 +24,24 @@ def test_precedence_flag_over_env_over_file(tmp_path):
 
 
 def test_every_option_has_an_env_var():
-    env = {"LKADV_MODELS": "a", "LKADV_DATASET": "b", "LKADV_ATTACKS": "pgd", "LKADV_EPS": "1/255,2/255",
-           "LKADV_ATTACK_PARAMS": "pgd.steps=5", "LKADV_CORRUPTIONS": "fog", "LKADV_SEVERITIES": "1,3",
-           "LKADV_LIMIT": "0", "LKADV_SEED": "4", "LKADV_PRECISION": "bf16", "LKADV_DEVICE": "cpu",
-           "LKADV_BATCH_SIZE": "8", "LKADV_SHARD_SIZE": "16", "LKADV_RUN_DIR": "/tmp/x", "LKADV_EXECUTOR": "local",
-           "LKADV_STRICT_PLUGINS": "1"}
+    env = {
+        "LKADV_MODELS": "a",
+        "LKADV_DATASET": "b",
+        "LKADV_ATTACKS": "pgd",
+        "LKADV_EPS": "1/255,2/255",
+        "LKADV_ATTACK_PARAMS": "pgd.steps=5",
+        "LKADV_CORRUPTIONS": "fog",
+        "LKADV_SEVERITIES": "1,3",
+        "LKADV_LIMIT": "0",
+        "LKADV_SEED": "4",
+        "LKADV_PRECISION": "bf16",
+        "LKADV_DEVICE": "cpu",
+        "LKADV_BATCH_SIZE": "8",
+        "LKADV_SHARD_SIZE": "16",
+        "LKADV_RUN_DIR": "/tmp/x",
+        "LKADV_EXECUTOR": "local",
+        "LKADV_STRICT_PLUGINS": "1",
+    }
     opts = load_options({}, env=env, config_file=None)
     assert opts.eps == (1 / 255, 2 / 255)
     assert opts.attack_params == {"pgd": {"steps": "5"}}

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -43,7 +45,7 @@ def test_eps_chain_and_clean_skips(tmp_path, toy_host):
         chain = [outs[c.key] for c in cells[1:]]
         assert not chain[0].attacked[~clean.correct].any()  # wrong when clean: never attacked
         assert (chain[0].attacked == clean.correct).all()
-        for smaller, larger in zip(chain, chain[1:], strict=False):
+        for smaller, larger in itertools.pairwise(chain):
             assert (larger.attacked == smaller.correct).all()  # fooled earlier: not attacked again
             assert not (larger.correct & ~smaller.correct).any()  # robust accuracy never rises with eps
         assert np.isnan(chain[1].margin[~chain[1].attacked]).all()

@@ -44,8 +44,17 @@ def test_zoo_merges_are_exact(arch):
 
 
 def _spec(factory, **kw):
-    return ModelSpec(name="m", family="f", factory=factory, label_space="fashion-mnist", num_classes=10,
-                     input_size=(1, 28, 28), mean=(0.3,), std=(0.35,), **kw)
+    return ModelSpec(
+        name="m",
+        family="f",
+        factory=factory,
+        label_space="fashion-mnist",
+        num_classes=10,
+        input_size=(1, 28, 28),
+        mean=(0.3,),
+        std=(0.35,),
+        **kw,
+    )
 
 
 def test_build_merges_and_records_error():
@@ -70,7 +79,7 @@ class _WrongMerge(nn.Module):
 def test_a_wrong_merge_stops_the_build():
     with pytest.raises(ModelContractError, match="re-parameterized logits differ"):
         build_classifier(_spec(_WrongMerge))
-    clf, report = build_classifier(_spec(_WrongMerge), merge=False)
+    _, report = build_classifier(_spec(_WrongMerge), merge=False)
     assert not report.merged
 
 

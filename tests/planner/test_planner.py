@@ -54,8 +54,16 @@ def test_plan_cells_order_and_keys(host):
     assert len(plan.cells) == 6 and len(plan.subset) == 40
     again = make_plan(_opts(models="fm-resnet,fm-vit", attacks="pgd", eps="1/255,2/255", limit=40), host)
     assert [c.key for c in plan.cells] == [c.key for c in again.cells]
-    other = make_plan(_opts(models="fm-resnet,fm-vit", attacks="pgd", eps="1/255,2/255", limit=40,
-                            attack_params={"pgd": {"steps": "20"}}), host)
+    other = make_plan(
+        _opts(
+            models="fm-resnet,fm-vit",
+            attacks="pgd",
+            eps="1/255,2/255",
+            limit=40,
+            attack_params={"pgd": {"steps": "20"}},
+        ),
+        host,
+    )
     changed = {c.key for c in other.cells} ^ {c.key for c in plan.cells}
     assert len(changed) == 8  # the 4 attack cells differ, clean cells are shared
     assert "steps=20" in other.cells[1].threat.id

@@ -1,3 +1,5 @@
+import typing
+
 import pytest
 
 from lkadv import AttackSpec, ModelSpec, hookimpl
@@ -48,8 +50,16 @@ def test_disable_by_name_includes_builtins(fake_plugins):
 
 
 def _model(name, **kw):
-    base = dict(name=name, family="f", factory="m:f", label_space="x", num_classes=2, input_size=(1, 4, 4),
-                mean=(0.5,), std=(0.5,))
+    base = dict(
+        name=name,
+        family="f",
+        factory="m:f",
+        label_space="x",
+        num_classes=2,
+        input_size=(1, 4, 4),
+        mean=(0.5,),
+        std=(0.5,),
+    )
     base.update(kw)
     return ModelSpec(**base)
 
@@ -98,8 +108,6 @@ def test_unknown_hook_is_an_error():
 
 
 class _Observer:
-    calls: list[str] = []
-
     @staticmethod
     @hookimpl
     def lkadv_run_started(plan):
@@ -107,7 +115,7 @@ class _Observer:
 
 
 class _Observer2:
-    seen: list[object] = []
+    seen: typing.ClassVar[list[object]] = []
 
     @staticmethod
     @hookimpl

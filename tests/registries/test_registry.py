@@ -6,15 +6,29 @@ from lkadv.specs import ModelSpec
 
 
 def _m(name, tags=(), label="x"):
-    return ModelSpec(name=name, family=name.split("-")[0], factory="m:f", label_space=label, num_classes=2,
-                     input_size=(1, 4, 4), mean=(0.5,), std=(0.5,), tags=frozenset(tags))
+    return ModelSpec(
+        name=name,
+        family=name.split("-")[0],
+        factory="m:f",
+        label_space=label,
+        num_classes=2,
+        input_size=(1, 4, 4),
+        mean=(0.5,),
+        std=(0.5,),
+        tags=frozenset(tags),
+    )
 
 
 @pytest.fixture
 def reg():
     r = Registry("model")
-    for name, tags in [("convnext-t", {"cnn"}), ("convnext-b", {"cnn"}), ("replknet-31b", {"cnn", "large-kernel"}),
-                       ("slak-t", {"cnn", "large-kernel"}), ("vit-b", {"vit"})]:
+    for name, tags in [
+        ("convnext-t", {"cnn"}),
+        ("convnext-b", {"cnn"}),
+        ("replknet-31b", {"cnn", "large-kernel"}),
+        ("slak-t", {"cnn", "large-kernel"}),
+        ("vit-b", {"vit"}),
+    ]:
         r.register(_m(name, tags), provider="p")
     r.register_preset("study", "replknet-31b,vit-b", provider="p")
     return r

@@ -5,8 +5,16 @@ from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ModelSpec, Para
 
 
 def _model(**kw):
-    base = dict(name="m", family="f", factory="a:b", label_space="x", num_classes=10, input_size=(3, 8, 8),
-                mean=(0.5,) * 3, std=(0.5,) * 3)
+    base = dict(
+        name="m",
+        family="f",
+        factory="a:b",
+        label_space="x",
+        num_classes=10,
+        input_size=(3, 8, 8),
+        mean=(0.5,) * 3,
+        std=(0.5,) * 3,
+    )
     base.update(kw)
     return ModelSpec(**base)
 
@@ -38,12 +46,18 @@ def test_model_spec_valid_and_described():
 
 
 def test_attack_resolve_and_params():
-    spec = AttackSpec(name="a", norms=("linf", "l2"), factory="x:y",
-                      params={"steps": Param(default=10, type="int", minimum=1),
-                              "alpha": Param(default=0.25, type="float"),
-                              "rs": Param(default=True, type="bool"),
-                              "loss": Param(default="ce", type="str", choices=("ce", "margin")),
-                              "size": Param(default=None, type="float", nullable=True)})
+    spec = AttackSpec(
+        name="a",
+        norms=("linf", "l2"),
+        factory="x:y",
+        params={
+            "steps": Param(default=10, type="int", minimum=1),
+            "alpha": Param(default=0.25, type="float"),
+            "rs": Param(default=True, type="bool"),
+            "loss": Param(default="ce", type="str", choices=("ce", "margin")),
+            "size": Param(default=None, type="float", nullable=True),
+        },
+    )
     spec.validate()
     assert spec.resolve() == {"norm": "linf", "steps": 10, "alpha": 0.25, "rs": True, "loss": "ce", "size": None}
     got = spec.resolve({"norm": "L2", "steps": "20", "alpha": "1/8", "rs": "off", "size": "none"})
@@ -73,7 +87,8 @@ def test_corruption_and_dataset_specs():
         CorruptionSpec(name="fog", fn="a:b", severities=(0,)).validate()
     with pytest.raises(SpecError, match="'root_folder'"):
         DatasetSpec(name="d", label_space="x", num_classes=3, loader="a:b").validate()
-    spec = DatasetSpec(name="imagenet-r", label_space="imagenet-1k", num_classes=200, loader="a:b",
-                       root_folder="imagenet-r")
+    spec = DatasetSpec(
+        name="imagenet-r", label_space="imagenet-1k", num_classes=200, loader="a:b", root_folder="imagenet-r"
+    )
     spec.validate()
     assert spec.env_var == "LKADV_DATA_IMAGENET_R"

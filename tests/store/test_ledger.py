@@ -6,9 +6,22 @@ from lkadv.store import Ledger, Outcomes
 
 
 def _cell(key, n_units=2):
-    return {"key": key, "model": "m", "family": "f", "dataset": "d", "threat_kind": "clean", "threat_name": "clean",
-            "threat_id": "clean", "threat_label": "clean", "threat": {}, "spec": {"a": 1}, "subset": "s",
-            "n_samples": 4, "n_units": n_units, "seed": 1}
+    return {
+        "key": key,
+        "model": "m",
+        "family": "f",
+        "dataset": "d",
+        "threat_kind": "clean",
+        "threat_name": "clean",
+        "threat_id": "clean",
+        "threat_label": "clean",
+        "threat": {},
+        "spec": {"a": 1},
+        "subset": "s",
+        "n_samples": 4,
+        "n_units": n_units,
+        "seed": 1,
+    }
 
 
 def _out(correct):
@@ -49,14 +62,14 @@ def test_a_failed_commit_leaves_nothing(tmp_path):
 def test_lock_and_errors(tmp_path):
     with pytest.raises(StoreError, match="not a run directory"):
         Ledger(tmp_path / "missing")
-    with Ledger(tmp_path, create=True, lock=True):
-        with pytest.raises(StoreError, match="in use by pid"):
-            Ledger(tmp_path, lock=True)
+    with Ledger(tmp_path, create=True, lock=True), pytest.raises(StoreError, match="in use by pid"):
+        Ledger(tmp_path, lock=True)
     Ledger(tmp_path, lock=True).close()  # released
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "ledger.sqlite").write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(StoreError, match="not a readable lkadv ledger"):
         Ledger(tmp_path / "x")
-    with Ledger(tmp_path) as ledger, pytest.raises(StoreError, match="no run 7"):
+    with Ledger(tmp_path) as ledger:
         ledger.start_run({}, {})
-        ledger.run(7)
+        with pytest.raises(StoreError, match="no run 7"):
+            ledger.run(7)

@@ -38,8 +38,8 @@ def project(delta: torch.Tensor, eps: float | torch.Tensor, norm: str) -> torch.
         return delta.clamp(-eps, eps)
     if norm == "l2":
         size = _bcast(_flat(delta).norm(p=2, dim=1), delta)
-        e = _bcast(eps, delta) if isinstance(eps, torch.Tensor) else eps
-        return delta * torch.clamp(e / (size + _TINY), max=1.0)
+        radius: torch.Tensor | float = _bcast(eps, delta) if isinstance(eps, torch.Tensor) else eps
+        return delta * torch.clamp(radius / (size + _TINY), max=1.0)
     if norm == "l1":
         return _project_l1(delta, eps)
     raise ValueError(f"unknown norm {norm!r}")

@@ -19,10 +19,14 @@ __all__ = ["main"]
 
 @click.group(cls=LkadvGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lkadv")
-@click.option("-p", "plugin_opts", multiple=True, metavar="NAME",
-              help="-p no:NAME disables a plugin; -p MODULE loads a module as a plugin.")
-@click.option("--strict-plugins", is_flag=True, envvar="LKADV_STRICT_PLUGINS",
-              help="Fail when any plugin is broken.")
+@click.option(
+    "-p",
+    "plugin_opts",
+    multiple=True,
+    metavar="NAME",
+    help="-p no:NAME disables a plugin; -p MODULE loads a module as a plugin.",
+)
+@click.option("--strict-plugins", is_flag=True, envvar="LKADV_STRICT_PLUGINS", help="Fail when any plugin is broken.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging details (plugin tracebacks...).")
 @click.pass_context
 def main(ctx: click.Context, plugin_opts: tuple[str, ...], strict_plugins: bool, verbose: bool) -> None:

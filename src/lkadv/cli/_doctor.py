@@ -51,19 +51,24 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     report: dict[str, Any] = {
         "versions": package_versions(),
         "device": str(device),
-        "cuda": {"available": torch.cuda.is_available(), "devices": [
-            torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]},
+        "cuda": {
+            "available": torch.cuda.is_available(),
+            "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        },
         "torch_threads": torch.get_num_threads(),
         "precision": precision_support(device),
         "datasets": _datasets(host),
         "plugins": {p.name: p.status + (f": {p.errors[0]}" if p.errors else "") for p in host.plugins.values()},
+        "checks": [vars(c) for c in host.collect("lkadv_doctor_checks")],
     }
     if as_json:
         print_json(report)
         return
     out_console.print("[bold]versions[/]  " + "  ".join(f"{k} {v or '-'}" for k, v in report["versions"].items()))
-    out_console.print(f"[bold]device[/]    {device} (threads {report['torch_threads']}); CUDA devices: "
-                      f"{', '.join(report['cuda']['devices']) or 'none'}")
+    out_console.print(
+        f"[bold]device[/]    {device} (threads {report['torch_threads']}); CUDA devices: "
+        f"{', '.join(report['cuda']['devices']) or 'none'}"
+    )
     out_console.print("[bold]precision[/] " + "  ".join(f"{k}: {v}" for k, v in report["precision"].items()))
     table = Table(title="datasets", title_justify="left")
     for col in ("dataset", "status", "root", "from", "images"):
@@ -71,6 +76,17 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     for row in report["datasets"]:
         table.add_row(row["name"], row["status"], row["root"] or "-", row["source"], str(row.get("images", "-")))
     out_console.print(table)
+    sections: dict[str, list[dict[str, str]]] = {}
+    for check in report["checks"]:
+        sections.setdefault(check["section"], []).append(check)
+    for section, checks in sections.items():
+        table = Table(title=section, title_justify="left")
+        for col in ("name", "status", "detail"):
+            table.add_column(col)
+        for c in checks:
+            style = {"ok": "green", "missing": "yellow", "warn": "yellow"}.get(c["status"], "red")
+            table.add_row(c["name"], f"[{style}]{c['status']}[/]", c["detail"])
+        out_console.print(table)
     table = Table(title="plugins", title_justify="left")
     table.add_column("plugin")
     table.add_column("status")

@@ -21,14 +21,16 @@ __all__ = ["report"]
 def report(ctx: click.Context, run_dir: Path, fmt: str, run_id: int | None, output: Path | None) -> None:
     """Report the run in RUN_DIR (default lkadv-runs)."""
     from lkadv.metrics import summarize
-    from lkadv.reporters import rich_table
+    from lkadv.reporters import rich_tables
     from lkadv.store import Ledger
 
-    spec = get_host(ctx).registries.reporters.get(fmt)
+    host = get_host(ctx)
+    spec = host.registries.reporters.get(fmt)
     with Ledger(run_dir) as ledger:
-        summary = summarize(ledger, run_id)
+        summary = summarize(ledger, run_id, host)
     if fmt == "terminal" and output is None:
-        out_console.print(rich_table(summary))
+        for renderable in rich_tables(summary):
+            out_console.print(renderable)
         return
     render = resolve(spec.render) if isinstance(spec.render, str) else spec.render
     text = render(summary)

@@ -43,10 +43,10 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--resume", is_flag=True, help="Resume the latest run in --run-dir with its options.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
-def run_cmd(ctx: click.Context, config_file: Path | None, resume: bool, quiet: bool, **flags: Any) -> None:
+def run_cmd(ctx: click.Context, /, config_file: Path | None, resume: bool, quiet: bool, **flags: Any) -> None:
     """Run the models x threats matrix; finished units are reused, never recomputed."""
     from lkadv.executors import run
-    from lkadv.reporters import make_progress, rich_table
+    from lkadv.reporters import make_progress, rich_tables
 
     if flags["attack_params"]:
         flags["attack_params"] = parse_params(list(flags["attack_params"]), "option --attack-param")
@@ -62,10 +62,12 @@ def run_cmd(ctx: click.Context, config_file: Path | None, resume: bool, quiet: b
         options = load_options({**base, **given, "run_dir": options.run_dir}, env={}, config_file=None)
     host = get_host(ctx)
     result = run(options, host=host, progress=make_progress(err_console, quiet))
-    out_console.print(rich_table(result.summary))
+    for renderable in rich_tables(result.summary):
+        out_console.print(renderable)
     err_console.print(
         f"run {result.run_id} in {result.run_dir}: {result.computed_units} units computed, "
-        f"{result.reused_units} reused, {result.seconds:.1f}s", highlight=False,
+        f"{result.reused_units} reused, {result.seconds:.1f}s",
+        highlight=False,
     )
     if result.failures:
         err_console.print(f"[bold red]{len(result.failures)} cell(s) failed[/]; see the notes under the table")

@@ -46,7 +46,7 @@ def resolve_root(
     """
     path, source = find_root(spec, configured, env)
     settings = (
-        f"set [data] {spec.name} = \"PATH\" in lkadv.toml, the environment variable {spec.env_var}, "
+        f'set [data] {spec.name} = "PATH" in lkadv.toml, the environment variable {spec.env_var}, '
         f"or LKADV_DATA_ROOT (then the folder {spec.root_folder or spec.name!r} under it)"
     )
     layout = f" Expected layout: {spec.layout}." if spec.layout else ""

@@ -75,8 +75,15 @@ class _Events:
         self.computed = 0
 
     def unit_finished(self, unit: Unit, outcome: UnitOutcome) -> None:
-        self.ledger.commit_unit(unit.cell.key, unit.shard, unit.start, outcome.outcomes, seconds=outcome.seconds,
-                                run_id=self.run_id, info=outcome.info)
+        self.ledger.commit_unit(
+            unit.cell.key,
+            unit.shard,
+            unit.start,
+            outcome.outcomes,
+            seconds=outcome.seconds,
+            run_id=self.run_id,
+            info=outcome.info,
+        )
         self.computed += 1
         if self.progress is not None:
             self.progress.advance(unit, outcome)
@@ -94,10 +101,20 @@ class _Events:
 
 def _cell_row(cell: Cell, plan: Plan) -> dict[str, Any]:
     return {
-        "key": cell.key, "model": cell.model.name, "family": cell.model.family, "dataset": plan.dataset.name,
-        "threat_kind": cell.threat.kind, "threat_name": cell.threat.name, "threat_id": cell.threat.id,
-        "threat_label": cell.threat.label, "threat": cell.threat.as_dict(), "spec": cell.material,
-        "subset": plan.subset.digest, "n_samples": len(plan.subset), "n_units": plan.n_shards, "seed": cell.seed,
+        "key": cell.key,
+        "model": cell.model.name,
+        "family": cell.model.family,
+        "dataset": plan.dataset.name,
+        "threat_kind": cell.threat.kind,
+        "threat_name": cell.threat.name,
+        "threat_id": cell.threat.id,
+        "threat_label": cell.threat.label,
+        "threat": cell.threat.as_dict(),
+        "spec": cell.material,
+        "subset": plan.subset.digest,
+        "n_samples": len(plan.subset),
+        "n_units": plan.n_shards,
+        "seed": cell.seed,
     }
 
 
@@ -156,7 +173,8 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
             if progress is not None:
                 progress.stop()
             ledger.finish_run(run_id, status)
-        summary = summarize(ledger, run_id)
+        summary = summarize(ledger, run_id, host)
         host.notify("lkadv_run_finished", summary=summary)
-    return RunResult(run_id, options.run_dir, plan, summary, events.computed, len(done),
-                     time.perf_counter() - t0, events.failures)
+    return RunResult(
+        run_id, options.run_dir, plan, summary, events.computed, len(done), time.perf_counter() - t0, events.failures
+    )

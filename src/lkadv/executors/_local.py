@@ -11,6 +11,7 @@ lies inside the larger one).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -65,8 +66,11 @@ def score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -
         margin.append((true - other).cpu())
     if not correct:
         return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return (torch.cat(correct).numpy(), torch.cat(pred).numpy().astype(np.int64),
-            torch.cat(margin).numpy().astype(np.float32))
+    return (
+        torch.cat(correct).numpy(),
+        torch.cat(pred).numpy().astype(np.int64),
+        torch.cat(margin).numpy().astype(np.float32),
+    )
 
 
 class _Models:
@@ -87,8 +91,12 @@ class _Models:
                         self._events.cell_failed(cell, f"model {spec.name!r} could not be built: {exc}")
                 self._built[spec.name] = None
                 return None
-            info = {"merged": report.merged, "reparam_rel_err": report.reparam_rel_err,
-                    "reparam_rtol": report.reparam_rtol, "device": str(self._device)}
+            info = {
+                "merged": report.merged,
+                "reparam_rel_err": report.reparam_rel_err,
+                "reparam_rtol": report.reparam_rtol,
+                "device": str(self._device),
+            }
             for cell in self._plan.cells:
                 if cell.model.name == spec.name:
                     self._events.cell_info(cell, info)
@@ -157,8 +165,17 @@ class LocalExecutor:
                                 raise LkadvError(f"not run: it builds on {prev_cell.threat.label}, which failed")
                             clean = self._dependency(_clean_cell(cells), shard, done_here, lookup)
                             prev = self._dependency(prev_cell, shard, done_here, lookup) if prev_cell else None
-                            out, info = self._attack(plan.attack_specs[cell.threat.name], unit, x, y, clean, prev,
-                                                     attack_model, score_model, plan.batch_size)
+                            out, info = self._attack(
+                                plan.attack_specs[cell.threat.name],
+                                unit,
+                                x,
+                                y,
+                                clean,
+                                prev,
+                                attack_model,
+                                score_model,
+                                plan.batch_size,
+                            )
                     except LkadvError as exc:
                         failed.add(cell.key)
                         events.cell_failed(cell, str(exc))
@@ -256,8 +273,7 @@ class LocalExecutor:
                 worst = max(worst, float(perturbation_norm(x_adv - xb, config["norm"]).max()))
         attacked = np.zeros(n, bool)
         attacked[todo] = True
-        info = {"attacked": int(len(todo)), "skipped_wrong_clean": int((~clean.correct).sum()),
-                "max_perturbation": worst}
+        info = {"attacked": len(todo), "skipped_wrong_clean": int((~clean.correct).sum()), "max_perturbation": worst}
         return Outcomes(correct, pred, margin, attacked), info
 
 
@@ -274,6 +290,6 @@ def _previous_eps(cells: Sequence[Cell]) -> dict[str, Cell]:
             groups.setdefault((cell.model.name, cell.threat.family), []).append(cell)
     for group in groups.values():
         group.sort(key=lambda c: c.threat.eps or 0.0)
-        for smaller, larger in zip(group, group[1:], strict=False):
+        for smaller, larger in itertools.pairwise(group):
             out[larger.key] = smaller
     return out

@@ -6,9 +6,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lkadv.metrics._accuracy import Estimate, accuracy
+from lkadv.plugins import PluginHost
 from lkadv.store import Ledger
 
-__all__ = ["CellResult", "Summary", "summarize"]
+__all__ = ["CellResult", "ReportSection", "Summary", "summarize"]
+
+
+@dataclass
+class ReportSection:
+    """A table printed under the main one (corruption metrics, benchmark scores, sanity flags).
+
+    Attributes:
+        title: Heading; says which form the figures take (e.g. "mCE, AlexNet-normalized, %").
+        columns: Column names.
+        rows: Rows of values (str, numbers or None).
+        notes: Lines printed under the table.
+        key: Stable identifier, for JSON consumers.
+    """
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    notes: list[str] = field(default_factory=list)
+    key: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"key": self.key, "title": self.title, "columns": self.columns, "rows": self.rows, "notes": self.notes}
 
 
 @dataclass(frozen=True)
@@ -52,10 +76,20 @@ class CellResult:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "key": self.key, "model": self.model, "family": self.family, "kind": self.kind, "name": self.name,
-            "label": self.label, "threat_id": self.threat_id, "eps": self.eps, "severity": self.severity,
-            "status": self.status, "units_done": self.units_done, "n_units": self.n_units,
-            "accuracy": self.accuracy.as_dict() if self.accuracy else None, "seconds": self.seconds,
+            "key": self.key,
+            "model": self.model,
+            "family": self.family,
+            "kind": self.kind,
+            "name": self.name,
+            "label": self.label,
+            "threat_id": self.threat_id,
+            "eps": self.eps,
+            "severity": self.severity,
+            "status": self.status,
+            "units_done": self.units_done,
+            "n_units": self.n_units,
+            "accuracy": self.accuracy.as_dict() if self.accuracy else None,
+            "seconds": self.seconds,
             "info": self.info,
         }
 
@@ -72,6 +106,7 @@ class Summary:
         columns: Column labels in plan order.
         cells: Every cell's result.
         notes: Lines the report prints under the table.
+        sections: Further tables contributed by plugins.
     """
 
     run: dict[str, Any]
@@ -81,6 +116,7 @@ class Summary:
     columns: list[str]
     cells: list[CellResult]
     notes: list[str] = field(default_factory=list)
+    sections: list[ReportSection] = field(default_factory=list)
 
     def cell(self, model: str, column: str) -> CellResult | None:
         """The result at a model row and a column."""
@@ -99,15 +135,17 @@ class Summary:
             "columns": self.columns,
             "cells": [c.as_dict() for c in self.cells],
             "notes": self.notes,
+            "sections": [s.as_dict() for s in self.sections],
         }
 
 
-def summarize(ledger: Ledger, run_id: int | None = None) -> Summary:
+def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None = None) -> Summary:
     """Read a run's cells and outcomes back and compute their accuracies.
 
     Args:
         ledger: An open ledger.
         run_id: The run (default: the latest).
+        host: Plugins asked for extra report sections (``lkadv_report_sections``).
 
     Returns:
         The summary.
@@ -124,17 +162,29 @@ def summarize(ledger: Ledger, run_id: int | None = None) -> Summary:
         status = "failed" if row.info.get("error") and row.status != "done" else row.status
         results.append(
             CellResult(
-                key=row.key, model=row.model, family=row.family, kind=row.threat_kind, name=row.threat_name,
-                label=row.threat_label, threat_id=row.threat_id, eps=row.threat.get("eps"),
-                severity=row.threat.get("severity"), status=status, units_done=row.units_done, n_units=row.n_units,
-                accuracy=accuracy(outcomes.correct) if len(outcomes) else None, seconds=row.seconds, info=row.info,
+                key=row.key,
+                model=row.model,
+                family=row.family,
+                kind=row.threat_kind,
+                name=row.threat_name,
+                label=row.threat_label,
+                threat_id=row.threat_id,
+                eps=row.threat.get("eps"),
+                severity=row.threat.get("severity"),
+                status=status,
+                units_done=row.units_done,
+                n_units=row.n_units,
+                accuracy=accuracy(outcomes.correct) if len(outcomes) else None,
+                seconds=row.seconds,
+                info=row.info,
             )
         )
     plan = run["plan"]
     notes = []
     subset = plan.get("subset", {})
     if subset and subset.get("n") != subset.get("total"):
-        notes.append(
-            f"{subset['n']} of {subset['total']} samples: {subset['rule']} (use --limit 0 for all)"
-        )
-    return Summary(run, plan.get("dataset", "?"), subset, list(models.items()), list(columns), results, notes)
+        notes.append(f"{subset['n']} of {subset['total']} samples: {subset['rule']} (use --limit 0 for all)")
+    summary = Summary(run, plan.get("dataset", "?"), subset, list(models.items()), list(columns), results, notes)
+    if host is not None:
+        summary.sections = host.collect("lkadv_report_sections", summary=summary, ledger=ledger)
+    return summary

@@ -40,15 +40,17 @@ def reparameterize(network: nn.Module) -> bool:
     Returns:
         Whether anything was merged.
     """
-    if callable(getattr(network, "reparameterize", None)):
-        network.reparameterize()
+    merge = getattr(network, "reparameterize", None)
+    if callable(merge):
+        merge()
         return True
     merged = False
     stack = list(network.children())
     while stack:
         module = stack.pop()
-        if callable(getattr(module, "reparameterize", None)):
-            module.reparameterize()
+        merge = getattr(module, "reparameterize", None)
+        if callable(merge):
+            merge()
             merged = True
         else:
             stack.extend(module.children())

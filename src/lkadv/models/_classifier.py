@@ -80,6 +80,8 @@ class Classifier(nn.Module):
         self.network = network.eval()
         for p in self.network.parameters():
             p.requires_grad_(False)
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
         self.num_classes = num_classes
@@ -96,8 +98,7 @@ class Classifier(nn.Module):
     @property
     def device(self) -> torch.device:
         """Device of the network's buffers and parameters."""
-        mean: torch.Tensor = self.mean  # type: ignore[assignment]
-        return mean.device
+        return self.mean.device
 
     def with_precision(self, precision: str) -> Classifier:
         """A view of the same network running at another precision (shares weights)."""

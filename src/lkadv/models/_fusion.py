@@ -24,6 +24,8 @@ def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, tor
         ``(weight, bias)`` such that ``conv2d(x, weight, bias)`` equals ``bn(conv(x))``
         in eval mode.
     """
+    if bn.running_var is None or bn.running_mean is None:
+        raise ValueError("cannot fold a BatchNorm without running statistics")
     std = (bn.running_var + bn.eps).sqrt()
     gamma = bn.weight if bn.weight is not None else torch.ones_like(std)
     beta = bn.bias if bn.bias is not None else torch.zeros_like(std)

@@ -66,7 +66,7 @@ def spec_for(rest: str) -> ModelSpec:
     except RuntimeError as exc:
         tags = [n for n in timm.list_models(arch, pretrained=True) if n.startswith(arch + ".")]
         raise SelectionError(f"timm model {arch!r} has no tag {tag!r}; known: {', '.join(tags) or 'none'}") from exc
-    cfg_d: dict[str, Any] = cfg.to_dict() if cfg is not None else {}
+    cfg_d: dict[str, Any] = dict(vars(cfg)) if cfg is not None else {}
     pretrained = opts.get("pretrained", "true").lower() in _TRUE
     file = opts.get("file")
     if file:

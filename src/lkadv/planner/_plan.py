@@ -142,8 +142,12 @@ class Plan:
             "options": self.options.as_dict(),
             "dataset": self.dataset.name,
             "root": str(self.root) if self.root else None,
-            "subset": {"n": len(self.subset), "total": self.subset.total, "rule": self.subset.rule,
-                       "digest": self.subset.digest},
+            "subset": {
+                "n": len(self.subset),
+                "total": self.subset.total,
+                "rule": self.subset.rule,
+                "digest": self.subset.digest,
+            },
             "models": [m.name for m in self.models],
             "threats": [t.as_dict() for t in self.threats],
             "cells": [c.key for c in self.cells],
@@ -184,8 +188,9 @@ def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec)
         grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
         if not grid:
             raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
-        config.update(backend=spec.backend, backend_version=spec.backend_version, precision=options.precision,
-                      seed=options.seed)
+        config.update(
+            backend=spec.backend, backend_version=spec.backend_version, precision=options.precision, seed=options.seed
+        )
         items = tuple(sorted(config.items()))
         threats += [Threat("attack", spec.name, items, eps=float(e)) for e in sorted(grid)]
     return threats
@@ -250,9 +255,18 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
         for threat in threats:
             random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
             material: dict[str, Any] = {
-                "model": {"name": model.name, "weights": model.weights_id, "provider": providers[f"model:{model.name}"]},
-                "dataset": {"name": dataset.name, "version": dataset.version, "subset": subset.digest,
-                            "n": len(subset), "provider": providers[f"dataset:{dataset.name}"]},
+                "model": {
+                    "name": model.name,
+                    "weights": model.weights_id,
+                    "provider": providers[f"model:{model.name}"],
+                },
+                "dataset": {
+                    "name": dataset.name,
+                    "version": dataset.version,
+                    "subset": subset.digest,
+                    "n": len(subset),
+                    "provider": providers[f"dataset:{dataset.name}"],
+                },
                 "threat": threat.as_dict(),
                 "threat_provider": providers.get(f"{threat.kind}:{threat.name}"),
                 "preprocessing": pre.key(),
@@ -266,5 +280,19 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
             cells.append(Cell(key, model, threat, pre, seed, material))
     attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind == "attack"}
     corruption_specs = {t.name: host.registries.corruptions.get(t.name) for t in threats if t.kind == "corruption"}
-    return Plan(options, dataset, root, imageset, subset, models, threats, cells, batch_size, shard_size, providers,
-                attack_specs, corruption_specs, {first_pre.key(): imageset})
+    return Plan(
+        options,
+        dataset,
+        root,
+        imageset,
+        subset,
+        models,
+        threats,
+        cells,
+        batch_size,
+        shard_size,
+        providers,
+        attack_specs,
+        corruption_specs,
+        {first_pre.key(): imageset},
+    )

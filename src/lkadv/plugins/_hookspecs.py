@@ -199,3 +199,35 @@ def lkadv_run_finished(summary: Any) -> None:
 
     Added in 0.1.0.
     """
+
+
+@hookspec
+def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+    """Add tables under a run's main table (mCE, benchmark scores, sanity flags...).
+
+    Called whenever a summary is built (at the end of ``lkadv run`` and by
+    ``lkadv report``), once per implementation, each on its own. Read what you
+    need from ``summary.cells`` and the per-sample outcomes in ``ledger``.
+
+    Args:
+        summary: The :class:`~lkadv.metrics.Summary` being built (main table done).
+        ledger: The open :class:`~lkadv.store.Ledger` of the run directory.
+
+    Returns:
+        A list of :class:`~lkadv.metrics.ReportSection`, or None to add nothing.
+
+    Added in 0.1.0.
+    """
+
+
+@hookspec
+def lkadv_doctor_checks() -> list[Any] | None:
+    """Add rows to ``lkadv doctor`` (weights present on disk, optional fast kernels...).
+
+    Called once per implementation, each on its own, when ``lkadv doctor`` runs.
+
+    Returns:
+        A list of :class:`~lkadv.plugins.DoctorCheck`, or None to add nothing.
+
+    Added in 0.1.0.
+    """

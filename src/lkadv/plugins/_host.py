@@ -293,6 +293,35 @@ class PluginHost:
                 if self.strict:
                     raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from exc
 
+    def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook that returns lists on every plugin, each on its own, and join the lists.
+
+        Args:
+            hook_name: The hook (e.g. ``lkadv_report_sections``).
+            **kwargs: Its arguments.
+
+        Returns:
+            Every item returned, in plugin order.
+
+        Raises:
+            PluginError: In strict mode, when an implementation raises.
+        """
+        items: list[Any] = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):  # registration order
+            try:
+                result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception as exc:  # one plugin's bug must not hide the others' sections
+                message = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                info = self.plugins.get(impl.plugin_name)
+                if info is not None and message not in info.errors:
+                    info.errors.append(message)
+                _log.warning("plugin %s: %s", impl.plugin_name, message)
+                if self.strict:
+                    raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from exc
+                continue
+            items.extend(result or [])
+        return items
+
     def broken(self) -> list[PluginInfo]:
         """Plugins that failed to load or register."""
         return [p for p in self.plugins.values() if p.status == "broken"]

@@ -75,9 +75,7 @@ class Registry(Generic[S]):
         """
         spec.validate()
         if spec.name in self._specs:
-            raise SpecError(
-                f"{self.kind} {spec.name!r} is already registered by plugin {self._providers[spec.name]!r}"
-            )
+            raise SpecError(f"{self.kind} {spec.name!r} is already registered by plugin {self._providers[spec.name]!r}")
         self._specs[spec.name] = spec
         self._providers[spec.name] = provider
 

@@ -5,7 +5,14 @@ from typing import TYPE_CHECKING
 from lkadv._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from lkadv.reporters._formats import render_csv, render_json, render_markdown, render_terminal, rich_table
+    from lkadv.reporters._formats import (
+        render_csv,
+        render_json,
+        render_markdown,
+        render_terminal,
+        rich_table,
+        rich_tables,
+    )
     from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
     from lkadv.reporters._tables import cell_text, footnotes
 
@@ -20,6 +27,7 @@ __all__ = [
     "render_markdown",
     "render_terminal",
     "rich_table",
+    "rich_tables",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -30,6 +38,7 @@ __getattr__, __dir__ = lazy_attributes(
         "render_markdown": "lkadv.reporters._formats",
         "render_terminal": "lkadv.reporters._formats",
         "rich_table": "lkadv.reporters._formats",
+        "rich_tables": "lkadv.reporters._formats",
         "LiveProgress": "lkadv.reporters._live",
         "PlainProgress": "lkadv.reporters._live",
         "make_progress": "lkadv.reporters._live",

@@ -5,23 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lkadv.metrics import Summary
+from lkadv.metrics import ReportSection, Summary
 from lkadv.reporters._tables import cell_text, footnotes
 
-__all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table"]
+__all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
 
 
 def _title(summary: Summary) -> str:
     run = summary.run
     prov = run.get("provenance", {})
     n = summary.subset.get("n", "?")
-    return (f"lkadv run {run.get('id')} - {summary.dataset} - {n} samples - "
-            f"{prov.get('device', '?')} - attacks at {prov.get('precision', '?')} - {run.get('status')}")
+    return (
+        f"lkadv run {run.get('id')} - {summary.dataset} - {n} samples - "
+        f"{prov.get('device', '?')} - attacks at {prov.get('precision', '?')} - {run.get('status')}"
+    )
 
 
 def _style(text: str) -> str:
@@ -50,23 +53,64 @@ def rich_table(summary: Summary) -> Table:
     return table
 
 
+def _section_table(section: ReportSection) -> Table:
+    table = Table(title=section.title, title_justify="left", header_style="bold")
+    for i, column in enumerate(section.columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    for row in section.rows:
+        table.add_row(*(_value(v) for v in row))
+    if section.notes:
+        table.caption = Text("\n".join(section.notes), style="dim")
+        table.caption_justify = "left"
+    return table
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def rich_tables(summary: Summary) -> list[Table]:
+    """The main table followed by every report section."""
+    return [rich_table(summary), *(_section_table(s) for s in summary.sections)]
+
+
 def render_terminal(summary: Summary) -> str:
-    """The rich table rendered to plain text."""
+    """The rich tables rendered to plain text."""
     console = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
-    console.print(rich_table(summary))
+    for table in rich_tables(summary):
+        console.print(table)
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 
 
 def render_markdown(summary: Summary) -> str:
     """A GitHub-flavoured markdown table with footnotes."""
     head = ["model", "family", *summary.columns]
-    lines = [f"### {_title(summary)}", "", "| " + " | ".join(head) + " |",
-             "|" + "|".join(["---", "---"] + ["---:"] * len(summary.columns)) + "|"]
+    lines = [
+        f"### {_title(summary)}",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join(["---", "---"] + ["---:"] * len(summary.columns)) + "|",
+    ]
     for model, family in summary.models:
         row = [model, family, *[cell_text(summary.cell(model, c)) for c in summary.columns]]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines += [f"- {note}" for note in footnotes(summary)]
+    for section in summary.sections:
+        lines += [
+            "",
+            f"#### {section.title}",
+            "",
+            "| " + " | ".join(section.columns) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(section.columns) - 1)) + "|",
+        ]
+        lines += ["| " + " | ".join(_value(v) for v in row) + " |" for row in section.rows]
+        if section.notes:
+            lines += [""] + [f"- {note}" for note in section.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -74,16 +118,46 @@ def render_csv(summary: Summary) -> str:
     """One row per cell (tidy form), with the interval and the full threat identity."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["model", "family", "threat", "threat_id", "kind", "eps", "severity", "n", "correct",
-                     "accuracy", "ci_low", "ci_high", "status", "seconds", "cell_key"])
+    writer.writerow(
+        [
+            "model",
+            "family",
+            "threat",
+            "threat_id",
+            "kind",
+            "eps",
+            "severity",
+            "n",
+            "correct",
+            "accuracy",
+            "ci_low",
+            "ci_high",
+            "status",
+            "seconds",
+            "cell_key",
+        ]
+    )
     for c in summary.cells:
         acc = c.accuracy
-        writer.writerow([
-            c.model, c.family, c.label, c.threat_id, c.kind, "" if c.eps is None else f"{c.eps:.8g}",
-            "" if c.severity is None else c.severity, acc.n if acc else 0, acc.k if acc else 0,
-            f"{acc.value:.6f}" if acc else "", f"{acc.low:.6f}" if acc else "", f"{acc.high:.6f}" if acc else "",
-            c.status, f"{c.seconds:.3f}", c.key,
-        ])
+        writer.writerow(
+            [
+                c.model,
+                c.family,
+                c.label,
+                c.threat_id,
+                c.kind,
+                "" if c.eps is None else f"{c.eps:.8g}",
+                "" if c.severity is None else c.severity,
+                acc.n if acc else 0,
+                acc.k if acc else 0,
+                f"{acc.value:.6f}" if acc else "",
+                f"{acc.low:.6f}" if acc else "",
+                f"{acc.high:.6f}" if acc else "",
+                c.status,
+                f"{c.seconds:.3f}",
+                c.key,
+            ]
+        )
     return buf.getvalue()
 
 

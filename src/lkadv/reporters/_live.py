@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -57,9 +57,16 @@ class LiveProgress:
         self.console = console or Console(stderr=True)
         self._live: Live | None = None
         self._tally: _Tally | None = None
-        self._bar = Progress(TextColumn("[bold]overall"), BarColumn(), TaskProgressColumn(),
-                             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                             TimeRemainingColumn(), console=self.console)
+        self._bar = Progress(
+            TextColumn("[bold]overall"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
         self._task: Any = None
 
     def start(self, plan: Plan, pending: set[tuple[str, int]]) -> None:
@@ -102,7 +109,8 @@ class LiveProgress:
 
     def advance(self, unit: Unit, outcome: UnitOutcome) -> None:
         """Update after a committed unit."""
-        assert self._tally is not None and self._live is not None
+        assert self._tally is not None
+        assert self._live is not None
         self._tally.add(unit, outcome)
         self._bar.update(self._task, advance=len(unit), rate=f"{self._tally.rate():.0f} img/s")
         self._live.update(self._render())
@@ -127,7 +135,7 @@ class PlainProgress:
         every: Seconds between overall lines.
     """
 
-    def __init__(self, stream: TextIO | None = None, every: float = 10.0) -> None:
+    def __init__(self, stream: IO[str] | None = None, every: float = 10.0) -> None:
         self.stream = stream or sys.stderr
         self.every = every
         self._tally: _Tally | None = None
@@ -151,8 +159,10 @@ class PlainProgress:
         key = unit.cell.key
         if tally.left[key] == 0:
             k, n = tally.correct[key]
-            self._print(f"  done {unit.cell.model.name} / {unit.cell.threat.label}: {100 * k / max(n, 1):.1f}% "
-                        f"of the {n} samples computed now")
+            self._print(
+                f"  done {unit.cell.model.name} / {unit.cell.threat.label}: {100 * k / max(n, 1):.1f}% "
+                f"of the {n} samples computed now"
+            )
         now = time.perf_counter()
         if now - self._last >= self.every or tally.units == tally.total_units:
             self._last = now

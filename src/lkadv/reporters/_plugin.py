@@ -14,11 +14,23 @@ _M = "lkadv.reporters._formats"
 @hookimpl
 def lkadv_register_reporters(registry: Registry[ReporterSpec]) -> None:
     """Register the built-in formats."""
-    registry.register(ReporterSpec(name="terminal", render=f"{_M}:render_terminal", suffix=".txt",
-                                   description="the rich table as plain text"))
-    registry.register(ReporterSpec(name="md", render=f"{_M}:render_markdown", suffix=".md",
-                                   description="markdown table with footnotes"))
-    registry.register(ReporterSpec(name="csv", render=f"{_M}:render_csv", suffix=".csv",
-                                   description="one row per cell, with 95% intervals"))
-    registry.register(ReporterSpec(name="json", render=f"{_M}:render_json", suffix=".json",
-                                   description="the whole summary with provenance"))
+    registry.register(
+        ReporterSpec(
+            name="terminal", render=f"{_M}:render_terminal", suffix=".txt", description="the rich table as plain text"
+        )
+    )
+    registry.register(
+        ReporterSpec(
+            name="md", render=f"{_M}:render_markdown", suffix=".md", description="markdown table with footnotes"
+        )
+    )
+    registry.register(
+        ReporterSpec(
+            name="csv", render=f"{_M}:render_csv", suffix=".csv", description="one row per cell, with 95% intervals"
+        )
+    )
+    registry.register(
+        ReporterSpec(
+            name="json", render=f"{_M}:render_json", suffix=".json", description="the whole summary with provenance"
+        )
+    )

@@ -138,8 +138,13 @@ class AttackSpec:
         """
         kind, n = "AttackSpec", self.name
         check_name(kind, n)
-        check(bool(self.norms) and all(v in NORMS for v in self.norms), kind, n, "norms",
-              f"must be a non-empty subset of {NORMS}, got {self.norms!r}")
+        check(
+            bool(self.norms) and all(v in NORMS for v in self.norms),
+            kind,
+            n,
+            "norms",
+            f"must be a non-empty subset of {NORMS}, got {self.norms!r}",
+        )
         check_factory(kind, n, self.factory)
         check("norm" not in self.params, kind, n, "params", "must not declare 'norm' (it comes from 'norms')")
         for pname, param in self.params.items():
@@ -170,7 +175,7 @@ class AttackSpec:
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
             raise ConfigError(
-                f"attack {self.name!r} has no parameter(s) {unknown}; it takes {sorted(self.params) + ['norm']}"
+                f"attack {self.name!r} has no parameter(s) {unknown}; it takes {[*sorted(self.params), 'norm']}"
             )
         config: dict[str, Any] = {"norm": norm}
         for pname, param in self.params.items():

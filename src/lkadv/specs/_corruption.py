@@ -62,8 +62,13 @@ class CorruptionSpec:
         kind, n = "CorruptionSpec", self.name
         check_name(kind, n)
         check_factory(kind, n, self.fn, "fn")
-        check(bool(self.severities) and all(isinstance(s, int) and s >= 1 for s in self.severities),
-              kind, n, "severities", f"must be positive ints, got {self.severities!r}")
+        check(
+            bool(self.severities) and all(isinstance(s, int) and s >= 1 for s in self.severities),
+            kind,
+            n,
+            "severities",
+            f"must be positive ints, got {self.severities!r}",
+        )
         check(isinstance(self.tags, frozenset), kind, n, "tags", "must be a frozenset of strings")
 
     def describe(self) -> dict[str, Any]:

@@ -136,12 +136,19 @@ class DatasetSpec:
         kind, n = "DatasetSpec", self.name
         check_name(kind, n)
         check(bool(self.label_space), kind, n, "label_space", "must be a non-empty string")
-        check(isinstance(self.num_classes, int) and self.num_classes >= 2, kind, n, "num_classes", "must be an int >= 2")
+        check(
+            isinstance(self.num_classes, int) and self.num_classes >= 2, kind, n, "num_classes", "must be an int >= 2"
+        )
         check_factory(kind, n, self.loader, "loader")
         if self.head is not None:
             check_factory(kind, n, self.head, "head")
-        check(self.shipped or bool(self.root_folder) or bool(self.root_env), kind, n, "root_folder",
-              "is required for data that is not shipped (or set root_env)")
+        check(
+            self.shipped or bool(self.root_folder) or bool(self.root_env),
+            kind,
+            n,
+            "root_folder",
+            "is required for data that is not shipped (or set root_env)",
+        )
         check(self.default_limit is None or self.default_limit > 0, kind, n, "default_limit", "must be positive")
         check(self.default_batch_size > 0, kind, n, "default_batch_size", "must be positive")
         for norm, grid in self.default_eps.items():
@@ -163,4 +170,3 @@ class DatasetSpec:
             "description": self.description,
             "version": self.version,
         }
-

@@ -80,14 +80,29 @@ class ModelSpec:
         check(bool(self.family) and isinstance(self.family, str), kind, n, "family", "must be a non-empty string")
         check_factory(kind, n, self.factory)
         check(bool(self.label_space), kind, n, "label_space", "must be a non-empty string")
-        check(isinstance(self.num_classes, int) and self.num_classes >= 2, kind, n, "num_classes",
-              f"must be an int >= 2, got {self.num_classes!r}")
-        check(len(self.input_size) == 3 and all(isinstance(v, int) and v > 0 for v in self.input_size),
-              kind, n, "input_size", f"must be (channels, height, width) of positive ints, got {self.input_size!r}")
+        check(
+            isinstance(self.num_classes, int) and self.num_classes >= 2,
+            kind,
+            n,
+            "num_classes",
+            f"must be an int >= 2, got {self.num_classes!r}",
+        )
+        check(
+            len(self.input_size) == 3 and all(isinstance(v, int) and v > 0 for v in self.input_size),
+            kind,
+            n,
+            "input_size",
+            f"must be (channels, height, width) of positive ints, got {self.input_size!r}",
+        )
         channels = self.input_size[0]
         for fname, values in (("mean", self.mean), ("std", self.std)):
-            check(len(values) == channels, kind, n, fname,
-                  f"has {len(values)} values but input_size has {channels} channel(s)")
+            check(
+                len(values) == channels,
+                kind,
+                n,
+                fname,
+                f"has {len(values)} values but input_size has {channels} channel(s)",
+            )
         check(all(s > 0 for s in self.std), kind, n, "std", "must be positive")
         check(self.interpolation in INTERPOLATIONS, kind, n, "interpolation", f"must be one of {INTERPOLATIONS}")
         check(0.0 < self.crop_pct <= 1.0, kind, n, "crop_pct", f"must be in (0, 1], got {self.crop_pct!r}")

@@ -197,7 +197,9 @@ class Ledger:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
             fh.close()
-            raise StoreError(f"run directory {self.run_dir} is in use by {holder}; wait for it or use another --run-dir") from exc
+            raise StoreError(
+                f"run directory {self.run_dir} is in use by {holder}; wait for it or use another --run-dir"
+            ) from exc
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()}")
@@ -252,8 +254,14 @@ class Ledger:
         """Every run, oldest first."""
         rows = self.db.execute("SELECT id, started, finished, status, plan, provenance FROM runs ORDER BY id")
         return [
-            {"id": r[0], "started": r[1], "finished": r[2], "status": r[3], "plan": json.loads(r[4]),
-             "provenance": json.loads(r[5])}
+            {
+                "id": r[0],
+                "started": r[1],
+                "finished": r[2],
+                "status": r[3],
+                "plan": json.loads(r[4]),
+                "provenance": json.loads(r[5]),
+            }
             for r in rows
         ]
 
@@ -278,7 +286,9 @@ class Ledger:
     def add_subset(self, digest: str, ids: Sequence[str], rule: str, total: int) -> None:
         """Store a subset's sample ids once."""
         with self._tx() as db:
-            db.execute("INSERT OR IGNORE INTO subsets VALUES (?, ?, ?, ?)", (digest, json.dumps(list(ids)), rule, total))
+            db.execute(
+                "INSERT OR IGNORE INTO subsets VALUES (?, ?, ?, ?)", (digest, json.dumps(list(ids)), rule, total)
+            )
 
     def subset_ids(self, digest: str) -> list[str]:
         """Sample ids of a stored subset."""
@@ -298,9 +308,23 @@ class Ledger:
                     "INSERT OR IGNORE INTO cells (key, model, family, dataset, threat_kind, threat_name, threat_id,"
                     " threat_label, threat, spec, subset, n_samples, n_units, seed, created)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (c["key"], c["model"], c["family"], c["dataset"], c["threat_kind"], c["threat_name"],
-                     c["threat_id"], c["threat_label"], json.dumps(c["threat"], default=str),
-                     json.dumps(c["spec"], default=str), c["subset"], c["n_samples"], c["n_units"], c["seed"], _now()),
+                    (
+                        c["key"],
+                        c["model"],
+                        c["family"],
+                        c["dataset"],
+                        c["threat_kind"],
+                        c["threat_name"],
+                        c["threat_id"],
+                        c["threat_label"],
+                        json.dumps(c["threat"], default=str),
+                        json.dumps(c["spec"], default=str),
+                        c["subset"],
+                        c["n_samples"],
+                        c["n_units"],
+                        c["seed"],
+                        _now(),
+                    ),
                 )
                 db.execute("INSERT OR IGNORE INTO run_cells VALUES (?, ?, ?)", (run_id, c["key"], position))
 
@@ -321,8 +345,24 @@ class Ledger:
             (run_id,),
         )
         return [
-            CellRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]), r[10], r[11],
-                    r[12], r[13], r[15], json.loads(r[14]))
+            CellRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                json.loads(r[8]),
+                json.loads(r[9]),
+                r[10],
+                r[11],
+                r[12],
+                r[13],
+                r[15],
+                json.loads(r[14]),
+            )
             for r in rows
         ]
 
@@ -390,5 +430,6 @@ class Ledger:
         if not rows:
             return Outcomes(np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, bool))
         arr = np.array([(r[0], r[1], np.nan if r[2] is None else r[2], r[3]) for r in rows], dtype=np.float64)
-        return Outcomes(arr[:, 0].astype(bool), arr[:, 1].astype(np.int64), arr[:, 2].astype(np.float32),
-                        arr[:, 3].astype(bool))
+        return Outcomes(
+            arr[:, 0].astype(bool), arr[:, 1].astype(np.int64), arr[:, 2].astype(np.float32), arr[:, 3].astype(bool)
+        )

@@ -54,9 +54,7 @@ class _BasicBlock(nn.Module):
         super().__init__()
         self.conv1 = _ConvBN(cin, cout, 3, stride)
         self.conv2 = _ConvBN(cout, cout, 3)
-        self.shortcut: nn.Module = (
-            _ConvBN(cin, cout, 1, stride) if stride != 1 or cin != cout else nn.Identity()
-        )
+        self.shortcut: nn.Module = _ConvBN(cin, cout, 1, stride) if stride != 1 or cin != cout else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.conv1(x))
@@ -72,9 +70,7 @@ class ResNetFM(nn.Module):
         in_chans: Input channels.
     """
 
-    def __init__(
-        self, widths: tuple[int, int, int] = (24, 32, 64), num_classes: int = 10, in_chans: int = 1
-    ) -> None:
+    def __init__(self, widths: tuple[int, int, int] = (24, 32, 64), num_classes: int = 10, in_chans: int = 1) -> None:
         super().__init__()
         w0, w1, w2 = widths
         self.stem = _ConvBN(in_chans, w0, 3)
@@ -243,9 +239,7 @@ class _LargeKernelNet(nn.Module):
         super().__init__()
         self.stem = nn.Sequential(_ConvBN(in_chans, dims[0], 3, 2), nn.ReLU())
         self.stages = nn.ModuleList(
-            nn.Sequential(
-                _RepLKBlock(dim, k, small, decomposed), _ConvFFN(dim)
-            )
+            nn.Sequential(_RepLKBlock(dim, k, small, decomposed), _ConvFFN(dim))
             for dim, k in zip(dims, kernels, strict=True)
         )
         self.transition = nn.Sequential(_ConvBN(dims[0], dims[1], 3, 2), nn.ReLU())

@@ -75,9 +75,7 @@ def lkadv_register_models(registry: Registry[ModelSpec]) -> None:
                 source="lkadv mini zoo (python -m lkadv.zoo)",
             )
         )
-    registry.register_preset(
-        "mini-zoo", "tag:mini-zoo", description="every Fashion-MNIST mini-zoo model"
-    )
+    registry.register_preset("mini-zoo", "tag:mini-zoo", description="every Fashion-MNIST mini-zoo model")
     registry.register_preset(
         "gauss-vs-plain", "fm-resnet,fm-resnet-gauss", description="the Gauss head against its plain twin"
     )

@@ -94,16 +94,21 @@ def train_entry(
     labels = torch.from_numpy(train[1])
     n_epochs = entry.epochs if epochs is None else epochs
     steps_per_epoch = max(1, len(images) // batch)
-    total = max(1, int(round(n_epochs * steps_per_epoch)))
+    total = max(1, round(n_epochs * steps_per_epoch))
     warmup = max(1, min(steps_per_epoch, total // 10))
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim <= 1 or name.endswith(("pos_embed", "cls_token")) else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=entry.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup)))
-    )
+    groups = [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=entry.lr)
+
+    def schedule(s: int) -> float:
+        if s < warmup:
+            return (s + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     step = 0
     while step < total:
         model.train()
@@ -114,7 +119,7 @@ def train_entry(
             x = _augment(images[idx].float().div(255), gen)
             loss = F.cross_entropy(model(_normalize(x)), labels[idx], label_smoothing=0.05)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             sched.step()
             seen += len(idx)
@@ -124,11 +129,14 @@ def train_entry(
                 break
         if log:
             rate = seen / (time.perf_counter() - t0)
-            print(f"  {entry.name}: step {step}/{total} loss {loss_sum / max(seen, 1):.4f} ({rate:.0f} img/s)", flush=True)
+            mean_loss = loss_sum / max(seen, 1)
+            print(f"  {entry.name}: step {step}/{total} loss {mean_loss:.4f} ({rate:.0f} img/s)", flush=True)
     return model.eval()
 
 
-def train_zoo(out: Path, names: Sequence[str] = (), *, seed: int = 0, download: bool = False) -> dict[str, dict[str, object]]:
+def train_zoo(
+    out: Path, names: Sequence[str] = (), *, seed: int = 0, download: bool = False
+) -> dict[str, dict[str, object]]:
     """Train zoo entries, save their safetensors, and update ``manifest.json`` in ``out``.
 
     Args:
