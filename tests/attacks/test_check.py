@@ -47,3 +47,26 @@ def test_l1_projection_is_the_euclidean_projection():
         q = torch.randn(1, 20, generator=g)
         q = q / q.abs().sum() * torch.rand(1, generator=g)
         assert float((v - p).norm()) <= float((v - q).norm()) + 1e-6
+
+
+def test_l0_counts_changed_pixels_over_all_channels():
+    x = torch.full((2, 3, 4, 4), 0.5)
+    x_adv = x.clone()
+    x_adv[0, :, 1, 2] = 1.0  # one pixel, all three channels
+    x_adv[1, 0, 0, 0] = 0.0  # one pixel, one channel
+    x_adv[1, 2, 3, 3] = 0.9  # a second pixel
+    assert perturbation_norm(x_adv - x, "l0").tolist() == [1.0, 2.0]
+    check_adversarial(x, x_adv, 2, "l0", "a")
+    with pytest.raises(AttackContractError, match="exceeded its l0 budget on 1 of 2"):
+        check_adversarial(x, x_adv, 1, "l0", "a")
+
+
+def test_l0_projection_keeps_the_largest_pixels():
+    delta = torch.zeros(1, 2, 3, 3)
+    delta[0, :, 0, 0] = 0.1
+    delta[0, 0, 1, 1] = 0.5
+    delta[0, 1, 2, 2] = -0.3
+    out = project(delta, 2, "l0")
+    assert perturbation_norm(out, "l0").tolist() == [2.0]
+    assert float(out[0, 0, 1, 1]) == 0.5 and float(out[0, 1, 2, 2]) == pytest.approx(-0.3)
+    assert float(out[0, 0, 0, 0]) == 0.0

@@ -81,6 +81,10 @@ def test_list_json_and_select():
     assert all(r["kernel_sizes"] == [13, 13] for r in rows)
     attacks = {r["name"]: r for r in json.loads(invoke("list", "attacks", "--json").output)}
     assert attacks["pgd"]["default_config"]["steps"] == 10 and attacks["pgd"]["backend"] == "lkadv"
+    aa = attacks["autoattack"]["default_config"]
+    assert aa["backend"] == "pyautoattack" and aa["backend_version"] == attacks["autoattack"]["backend_version"]
+    assert aa["ensemble"].startswith("apgd-ce(iter=100,restarts=1)+apgd-t(iter=100,restarts=1,targets=9)+")
+    assert {"backend", "backend_version", "norm"} <= set(attacks["onepixel"]["default_config"])
     datasets = json.loads(invoke("list", "datasets", "--json").output)
     assert datasets[0]["name"] == "fashion-mnist"
 

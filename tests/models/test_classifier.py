@@ -86,3 +86,59 @@ def test_three_channel_normalization():
     mean = torch.tensor([0.1, 0.2, 0.3]).view(1, 3, 1, 1)
     std = torch.tensor([0.5, 0.25, 0.125]).view(1, 3, 1, 1)
     torch.testing.assert_close(clf(x), net((x - mean) / std))
+
+
+def _confident_linear():
+    # Class 0 wins by ~25 logits: the softmax of class 1 is ~1e-11, fine in fp32, 0 in fp16.
+    g = torch.Generator().manual_seed(0)
+    lin = torch.nn.Linear(16, 2)
+    with torch.no_grad():
+        lin.weight.copy_(torch.randn(2, 16, generator=g) * 0.5)
+        lin.bias.copy_(torch.tensor([25.0, 0.0]))
+    return torch.nn.Sequential(torch.nn.Flatten(), lin), torch.rand(8, 1, 4, 4, generator=g)
+
+
+def test_fp16_loss_scaling_keeps_underflowing_gradients():
+    from lkadv.models import Classifier
+
+    net, x = _confident_linear()
+    fp32 = Classifier(net, mean=(0.0,), std=(1.0,), num_classes=2)
+    y = fp32(x).argmax(1)  # confident and right: the CE gradient is ~1e-11, below fp16's smallest number
+
+    def grad(model):
+        xr = x.clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model(xr), y, reduction="sum")
+        return torch.autograd.grad(loss, xr)[0]
+
+    ref = grad(fp32)
+    assert bool((ref.flatten(1).abs().amax(1) > 0).all())
+
+    def plain_fp16(inp):  # autocast without lkadv's scaling
+        with torch.autocast("cpu", dtype=torch.float16):
+            return net(inp).float()
+
+    assert float(grad(plain_fp16).abs().max()) == 0.0  # fp16 underflow: no direction at all
+    fp16 = fp32.with_precision("fp16")
+    scaled = grad(fp16)
+    agree = (scaled.sign() == ref.sign()).float().mean()
+    assert float(agree) > 0.95
+    torch.testing.assert_close(scaled, ref, rtol=0.05, atol=1e-3 * float(ref.abs().max()))
+    assert fp16.grad_stats.zero_rows == 0 and fp16.grad_stats.scaled_rows == 8
+
+
+def test_grad_stats_count_zero_and_overflowing_rows():
+    from lkadv.models import Classifier
+
+    class Masked(torch.nn.Module):
+        def forward(self, x):
+            flat = x.flatten(1)
+            flat = torch.cat([flat[:2] * 0, flat[2:]])  # the first two samples have no gradient
+            return torch.stack([flat.sum(1), -flat.sum(1)], 1)
+
+    clf = Classifier(Masked(), mean=(0.0,), std=(1.0,), num_classes=2)
+    xr = torch.rand(5, 1, 2, 2).requires_grad_(True)
+    torch.autograd.grad(clf(xr)[:, 0].sum(), xr)
+    assert clf.grad_stats.as_dict() == {"rows": 5, "zero_rows": 2, "nonfinite_rows": 0, "scaled_rows": 0}
+    with torch.no_grad():
+        clf(xr)  # no gradient asked: nothing counted, no graph built
+    assert clf.grad_stats.rows == 5

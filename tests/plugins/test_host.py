@@ -12,7 +12,9 @@ def test_builtins_all_load_and_register(host):
     assert all(p.status == "ok" for p in host.plugins.values()), [p.errors for p in host.plugins.values()]
     assert "pgd" in host.registries.attacks
     assert "fashion-mnist" in host.registries.datasets
-    assert host.plugins["lkadv.attacks"].registered == {"attacks": ["fgsm", "pgd"]}
+    assert host.plugins["lkadv.attacks"].registered == {
+        "attacks": ["fgsm", "pgd", "apgd", "autoattack", "worst-of", "onepixel"]
+    }
     assert "lkadv_register_attacks" in host.plugins["lkadv.attacks"].hooks
 
 

@@ -73,3 +73,21 @@ def test_lock_and_errors(tmp_path):
         ledger.start_run({}, {})
         with pytest.raises(StoreError, match="no run 7"):
             ledger.run(7)
+
+
+def test_stage_progress_is_kept_until_the_unit_commits(tmp_path):
+    with Ledger(tmp_path, create=True) as ledger:
+        run = ledger.start_run({}, {})
+        ledger.add_cells(run, [_cell("k1")])
+        assert ledger.progress("k1", 0) is None
+        ledger.save_progress("k1", 0, 1, {"correct": [True, False]})
+        ledger.save_progress("k1", 0, 2, {"correct": [False, False]})  # replaces the earlier stage
+        assert ledger.progress("k1", 0) == (2, {"correct": [False, False]})
+        bad = _out([1, 0])
+        bad.pred = np.array([0])
+        with pytest.raises(ValueError):  # a failed commit keeps the progress row
+            ledger.commit_unit("k1", 0, 0, bad, seconds=1.0, run_id=run)
+        assert ledger.progress("k1", 0) is not None
+        ledger.commit_unit("k1", 0, 0, _out([0, 0]), seconds=1.0, run_id=run, info={"stages": [1, 2]})
+        assert ledger.progress("k1", 0) is None
+        assert ledger.unit_infos("k1") == [{"stages": [1, 2]}]

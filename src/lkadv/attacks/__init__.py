@@ -1,23 +1,44 @@
-"""Native attacks and the core's check of every adversarial example."""
+"""Native attacks, the AutoAttack wrapper, and the core's check of every adversarial example."""
 
 from typing import TYPE_CHECKING
 
 from lkadv._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from lkadv.attacks._autoattack import AutoAttack
     from lkadv.attacks._check import check_adversarial
+    from lkadv.attacks._fgsm import FGSM
     from lkadv.attacks._norms import perturbation_norm, project
-    from lkadv.attacks._pgd import FGSM, PGD
+    from lkadv.attacks._onepixel import OnePixel
+    from lkadv.attacks._pgd import PGD
+    from lkadv.attacks._sanity import probe_model
+    from lkadv.attacks._worst import WorstOf, run_sequential
 
-__all__ = ["FGSM", "PGD", "check_adversarial", "perturbation_norm", "project"]
+__all__ = [
+    "FGSM",
+    "PGD",
+    "AutoAttack",
+    "OnePixel",
+    "WorstOf",
+    "check_adversarial",
+    "perturbation_norm",
+    "probe_model",
+    "project",
+    "run_sequential",
+]
 
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
-        "FGSM": "lkadv.attacks._pgd",
+        "AutoAttack": "lkadv.attacks._autoattack",
+        "FGSM": "lkadv.attacks._fgsm",
+        "OnePixel": "lkadv.attacks._onepixel",
         "PGD": "lkadv.attacks._pgd",
+        "WorstOf": "lkadv.attacks._worst",
         "check_adversarial": "lkadv.attacks._check",
         "perturbation_norm": "lkadv.attacks._norms",
+        "probe_model": "lkadv.attacks._sanity",
         "project": "lkadv.attacks._norms",
+        "run_sequential": "lkadv.attacks._worst",
     },
 )

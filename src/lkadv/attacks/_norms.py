@@ -17,8 +17,21 @@ def _bcast(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, *([1] * (like.ndim - 1)))
 
 
+def _pixel_mask(delta: torch.Tensor) -> torch.Tensor:
+    """Per-sample flat mask of changed pixels: any channel of a spatial position differs."""
+    changed = delta != 0
+    if changed.ndim == 4:  # NCHW: a pixel is a spatial position, all its channels together
+        changed = changed.any(1)
+    return _flat(changed)
+
+
 def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
-    """Per-sample norm of a batch of perturbations (float64 for exact comparisons)."""
+    """Per-sample norm of a batch of perturbations (float64 for exact comparisons).
+
+    ``l0`` counts changed pixels: spatial positions where any channel differs.
+    """
+    if norm == "l0":
+        return _pixel_mask(delta).sum(1).double()
     flat = _flat(delta).double()
     if norm == "linf":
         return flat.abs().amax(1)
@@ -42,7 +55,26 @@ def project(delta: torch.Tensor, eps: float | torch.Tensor, norm: str) -> torch.
         return delta * torch.clamp(radius / (size + _TINY), max=1.0)
     if norm == "l1":
         return _project_l1(delta, eps)
+    if norm == "l0":
+        return _project_l0(delta, eps)
     raise ValueError(f"unknown norm {norm!r}")
+
+
+def _project_l0(delta: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
+    # Euclidean projection onto "at most k changed pixels": keep the k pixels of largest
+    # energy (summed over channels), zero the rest.
+    n = delta.shape[0]
+    energy = delta.pow(2).sum(1) if delta.ndim == 4 else delta.pow(2)
+    flat = _flat(energy)
+    k = (eps if isinstance(eps, torch.Tensor) else torch.full((n,), float(eps), device=delta.device)).floor().long()
+    k = k.clamp(0, flat.shape[1])
+    order = flat.argsort(1, descending=True)
+    ranks = torch.empty_like(order)
+    ranks.scatter_(1, order, torch.arange(flat.shape[1], device=delta.device).expand(n, -1).contiguous())
+    keep = (ranks < k[:, None]).reshape(energy.shape)
+    if delta.ndim == 4:
+        keep = keep[:, None]
+    return delta * keep
 
 
 def _project_l1(delta: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:

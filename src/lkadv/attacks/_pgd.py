@@ -1,40 +1,76 @@
-"""Projected gradient descent (and FGSM, its one-step case), with early stop.
+"""Projected gradient descent: norms, losses, targets, step-size schedules, restarts, early stop.
 
-Early stop is batch compaction: a sample whose current iterate is already
-misclassified keeps that iterate and leaves the batch, so each later step
-forwards and backpropagates only the samples still standing. The check costs
-nothing extra because the forward pass that feeds the gradient gives the logits.
+Early stop is batch compaction: a sample whose current iterate already reaches
+the goal (misclassified; or classified as its target) keeps that iterate and
+leaves the batch, so each later step forwards and backpropagates only the
+samples still standing. The check costs nothing extra because the forward pass
+that feeds the gradient gives the logits. Without early stop every sample takes
+every step, but the first iterate that reached the goal is still the one
+returned: the output is never weaker than the final iterate.
+
+Restarts run only on the samples no earlier restart could move to the goal;
+for the others the restart whose final iterate came closest (smallest goal
+margin) is kept, so the result is the per-sample worst case over restarts.
+
+Step-size schedules:
+
+- ``fixed``: ``rel_step * eps`` (or ``step_size``) at every step.
+- ``cosine``: from twice that step down to 0 along a half cosine (the mean step
+  equals the fixed one): long strides first, fine steps at the end.
+- ``apgd``: the adaptive schedule of APGD (Croce & Hein 2020): start at
+  ``2 * eps`` (``eps`` for L1), momentum 0.75, and at each checkpoint halve the
+  step of a sample and restart it from its best point when its loss rose in at
+  most 75% of the steps since the last checkpoint, or when neither its step
+  was halved at the last checkpoint nor its best loss improved since. The
+  checkpoints follow the integer form pyautoattack uses (first after 22% of
+  the steps, then ever shorter intervals, never below 6%).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from lkadv.attacks._losses import LOSSES, attack_loss, margin
 from lkadv.attacks._norms import ascent_direction, project, random_init
+from lkadv.attacks._targets import check_target_mode, choose_targets
+from lkadv.errors import ConfigError
 
-__all__ = ["FGSM", "PGD", "LOSSES"]
+__all__ = ["PGD", "SCHEDULES"]
 
-
-def _ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(logits, y, reduction="sum")
-
-
-def _margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    # Carlini-Wagner margin: best wrong logit minus true logit (ascend it).
-    true = logits.gather(1, y[:, None]).squeeze(1)
-    other = logits.scatter(1, y[:, None], float("-inf")).amax(1)
-    return (other - true).sum()
+SCHEDULES = ("fixed", "cosine", "apgd")
+_RHO = 0.75
+_MOMENTUM = 0.75
 
 
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"ce": _ce, "margin": _margin}
+def _bcast(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return v.reshape(-1, *([1] * (like.ndim - 1)))
+
+
+class _Checkpoints:
+    """APGD's step-size checkpoints in pyautoattack's integer form."""
+
+    def __init__(self, steps: int) -> None:
+        self.interval = max(int(0.22 * steps), 1)
+        self.shrink = max(int(0.03 * steps), 1)
+        self.minimum = max(int(0.06 * steps), 1)
+        self.since = 0
+
+    def tick(self) -> int:
+        """Count one step; returns the interval length when a checkpoint is reached, else 0."""
+        self.since += 1
+        if self.since < self.interval:
+            return 0
+        length = self.interval
+        self.since = 0
+        self.interval = max(self.interval - self.shrink, self.minimum)
+        return length
 
 
 class PGD:
-    """Untargeted PGD under L-inf, L2 or L1.
+    """PGD under L-inf, L2 or L1, untargeted or targeted.
 
     Args:
         norm: ``"linf"``, ``"l2"`` or ``"l1"``.
@@ -42,9 +78,17 @@ class PGD:
         rel_step: Step size as a fraction of eps (used when ``step_size`` is None).
         step_size: Absolute step size in pixel units.
         random_start: Start from a random point of the ball (else from ``x``).
-        restarts: Independent runs; a sample counts as fooled if any run fools it.
-        loss: ``"ce"`` (cross-entropy) or ``"margin"`` (CW margin).
-        early_stop: Drop samples from the batch as soon as they are misclassified.
+        restarts: Independent runs; per sample the worst case is kept.
+        loss: ``"ce"`` (cross-entropy), ``"margin"`` (CW margin) or ``"dlr"``
+            (difference of logits ratio).
+        schedule: ``"fixed"``, ``"cosine"`` or ``"apgd"`` (see the module docstring).
+        targeted: ``"none"``, ``"given"`` (class ``target``), ``"random"`` or
+            ``"least-likely"``.
+        target: Target class for ``targeted="given"``.
+        early_stop: Drop samples from the batch as soon as they reach the goal.
+
+    Raises:
+        ConfigError: On an unknown loss, schedule or target mode.
     """
 
     def __init__(
@@ -57,15 +101,27 @@ class PGD:
         random_start: bool = True,
         restarts: int = 1,
         loss: str = "ce",
+        schedule: str = "fixed",
+        targeted: str = "none",
+        target: int | None = None,
         early_stop: bool = True,
     ) -> None:
+        if loss not in LOSSES:
+            raise ConfigError(f"unknown loss {loss!r}; choose one of {list(LOSSES)}")
+        if schedule not in SCHEDULES:
+            raise ConfigError(f"unknown step-size schedule {schedule!r}; choose one of {list(SCHEDULES)}")
+        check_target_mode(targeted, target)
         self.norm = norm
         self.steps = steps
         self.rel_step = rel_step
         self.step_size = step_size
         self.random_start = random_start
         self.restarts = max(1, restarts)
-        self.loss = LOSSES[loss]
+        self.loss_name = loss
+        self.loss = attack_loss(loss)
+        self.schedule = schedule
+        self.targeted = targeted
+        self.target = target
         self.early_stop = early_stop
 
     def __call__(
@@ -75,80 +131,181 @@ class PGD:
         out = x.detach().clone()
         if eps <= 0 or len(x) == 0:
             return out
-        alpha = self.step_size if self.step_size is not None else self.rel_step * eps
-        todo = torch.arange(len(x), device=x.device)
+        t = choose_targets(self.targeted, self.target, classifier, x, y, generator)
+        done = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        best = torch.full((len(x),), math.inf, device=x.device)
+        if t is not None:
+            done |= t == y  # a sample already of its target class has nowhere to go
+        todo = torch.nonzero(~done).squeeze(1)
         for restart in range(self.restarts):
-            fooled = self._run(classifier, x[todo], y[todo], eps, alpha, generator, out, todo)
-            if restart + 1 < self.restarts:
-                todo = todo[~fooled]
-                if len(todo) == 0:
-                    break
+            if len(todo) == 0:
+                break
+            self._run(classifier, x, y, t, eps, generator, out, done, best, todo, last=restart + 1 == self.restarts)
+            todo = todo[~done[todo]]
         return out
+
+    # ----------------------------------------------------------------- inner
+
+    def _base_step(self, eps: float) -> float:
+        if self.schedule == "apgd":
+            return (1.0 if self.norm == "l1" else 2.0) * eps
+        return self.step_size if self.step_size is not None else self.rel_step * eps
+
+    def _goal(self, logits: torch.Tensor, y: torch.Tensor, t: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(reached, distance)``: whether each sample reached the goal, and how far (< 0: past it)."""
+        pred = logits.argmax(1)
+        if t is None:
+            return pred != y, margin(logits, y)
+        return pred == t, -margin(logits, t)
 
     def _run(
         self,
         classifier: nn.Module,
-        x0: torch.Tensor,
-        y: torch.Tensor,
+        x: torch.Tensor,
+        y_all: torch.Tensor,
+        t_all: torch.Tensor | None,
         eps: float,
-        alpha: float,
         generator: torch.Generator,
         out: torch.Tensor,
+        done: torch.Tensor,
+        best: torch.Tensor,
         idx: torch.Tensor,
-    ) -> torch.Tensor:
-        """One restart on the samples ``idx``; writes into ``out``; returns who is fooled."""
-        x0 = x0.detach()
+        last: bool,
+    ) -> None:
+        """One restart on the samples ``idx``: writes ``out``, ``done`` and ``best`` in place."""
+        x0 = x[idx].detach()
+        y = y_all[idx]
+        t = t_all[idx] if t_all is not None else None
         if self.random_start:
-            delta = random_init(tuple(x0.shape), eps, self.norm, generator, x0.device)
-            x_cur = (x0 + delta).clamp_(0, 1)
+            x_cur = (x0 + random_init(tuple(x0.shape), eps, self.norm, generator, x0.device)).clamp_(0, 1)
         else:
             x_cur = x0.clone()
-        fooled_all = torch.zeros(len(x0), dtype=torch.bool, device=x0.device)
-        live = torch.arange(len(x0), device=x0.device)
-        for _ in range(self.steps):
-            x_cur.requires_grad_(True)
-            logits = classifier(x_cur)
-            if self.early_stop:
-                hit = logits.detach().argmax(1) != y
-                if bool(hit.any()):
-                    out[idx[live[hit]]] = x_cur.detach()[hit]
-                    fooled_all[live[hit]] = True
-                    keep = ~hit
+        live = idx
+        base = self._base_step(eps)
+        apgd = self.schedule == "apgd"
+        n = len(x0)
+        if apgd:
+            step = torch.full((n,), base, device=x.device)
+            x_prev = x_cur.clone()
+            x_best = x_cur.clone()
+            grad_best = torch.zeros_like(x_cur)
+            loss_best = torch.full((n,), -math.inf, device=x.device)
+            loss_prev = torch.full((n,), -math.inf, device=x.device)
+            loss_best_checked = loss_best.clone()
+            halved_last = torch.ones(n, dtype=torch.bool, device=x.device)
+            rises = torch.zeros(n, device=x.device)
+            checkpoints = _Checkpoints(self.steps)
+
+        for k in range(self.steps):
+            with torch.enable_grad():  # also when called under no_grad (as AutoAttack-style loops do)
+                x_cur.requires_grad_(True)
+                logits = classifier(x_cur)
+                loss = self.loss(logits, y, t)
+                grad = torch.autograd.grad(loss.sum(), x_cur)[0]
+            x_cur = x_cur.detach()
+            loss = loss.detach()
+            with torch.no_grad():
+                reached, _ = self._goal(logits.detach(), y, t)
+                fresh = reached & ~done[live]
+                if bool(fresh.any()):
+                    out[live[fresh]] = x_cur[fresh]
+                    done[live[fresh]] = True
+                    best[live[fresh]] = -math.inf
+                keep = ~reached
+                if self.early_stop and not bool(keep.all()):
                     if not bool(keep.any()):
-                        return fooled_all
-                    grad = torch.autograd.grad(self.loss(logits[keep], y[keep]), x_cur)[0][keep]
-                    x_cur, x0, y, live = x_cur.detach()[keep], x0[keep], y[keep], live[keep]
+                        return
+                    x_cur, x0, y, grad, loss, live = x_cur[keep], x0[keep], y[keep], grad[keep], loss[keep], live[keep]
+                    t = t[keep] if t is not None else None
+                    if apgd:
+                        step, x_prev, x_best, grad_best = step[keep], x_prev[keep], x_best[keep], grad_best[keep]
+                        loss_best, loss_prev, loss_best_checked = (
+                            loss_best[keep],
+                            loss_prev[keep],
+                            loss_best_checked[keep],
+                        )
+                        halved_last, rises = halved_last[keep], rises[keep]
+                if apgd:
+                    x_cur, grad = self._apgd_bookkeeping(
+                        k,
+                        x_cur,
+                        grad,
+                        loss,
+                        step,
+                        x_best,
+                        grad_best,
+                        loss_best,
+                        loss_prev,
+                        loss_best_checked,
+                        halved_last,
+                        rises,
+                        checkpoints,
+                    )
+                    loss_prev = loss
+                    momentum = 1.0 if k == 0 else _MOMENTUM
+                    z = x0 + project(
+                        x_cur + _bcast(step, x_cur) * ascent_direction(grad, self.norm) - x0, eps, self.norm
+                    )
+                    z = z.clamp_(0, 1)
+                    nxt = x_cur + momentum * (z - x_cur) + (1 - momentum) * (x_cur - x_prev)
+                    x_prev = x_cur
+                    x_cur = (x0 + project(nxt - x0, eps, self.norm)).clamp_(0, 1)
                 else:
-                    grad = torch.autograd.grad(self.loss(logits, y), x_cur)[0]
-            else:
-                grad = torch.autograd.grad(self.loss(logits, y), x_cur)[0]
-            with torch.no_grad():
-                stepped = x_cur.detach() + alpha * ascent_direction(grad, self.norm)
-                x_cur = (x0 + project(stepped - x0, eps, self.norm)).clamp_(0, 1)
-        x_cur = x_cur.detach()
-        out[idx[live]] = x_cur
-        if self.restarts > 1:
-            # A later restart only gets the samples this one could not fool.
-            with torch.no_grad():
-                fooled_all[live] = classifier(x_cur).argmax(1) != y
-        return fooled_all
+                    alpha = base
+                    if self.schedule == "cosine":
+                        alpha = base * (1 + math.cos(math.pi * k / self.steps))
+                    stepped = x_cur + alpha * ascent_direction(grad, self.norm)
+                    x_cur = (x0 + project(stepped - x0, eps, self.norm)).clamp_(0, 1)
 
-
-class FGSM:
-    """Fast gradient sign method: one step of size eps (L-inf sign, or L2 normalized)."""
-
-    def __init__(self, *, norm: str = "linf", loss: str = "ce") -> None:
-        self.norm = norm
-        self.loss = LOSSES[loss]
-
-    def __call__(
-        self, classifier: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, generator: torch.Generator
-    ) -> torch.Tensor:
-        """Adversarial examples for ``x`` within ``eps``."""
-        if eps <= 0 or len(x) == 0:
-            return x.detach().clone()
-        x_req = x.detach().clone().requires_grad_(True)
-        grad = torch.autograd.grad(self.loss(classifier(x_req), y), x_req)[0]
         with torch.no_grad():
-            step = eps * ascent_direction(grad, self.norm)
-            return (x + project(step, eps, self.norm)).clamp_(0, 1)
+            pending = ~done[live]
+            if not bool(pending.any()):
+                return
+            x_cur, y, live = x_cur[pending], y[pending], live[pending]
+            t = t[pending] if t is not None else None
+            if self.restarts == 1:
+                out[live] = x_cur  # the only run: its final iterate, no extra forward pass
+                return
+            # Several restarts: score the final iterate to keep the per-sample worst case.
+            reached, dist = self._goal(classifier(x_cur), y, t)
+            better = reached | (dist < best[live])
+            out[live[better]] = x_cur[better]
+            best[live[better]] = torch.where(reached[better], -math.inf, dist[better])
+            done[live[reached]] = True
+
+    @staticmethod
+    def _apgd_bookkeeping(
+        k: int,
+        x_cur: torch.Tensor,
+        grad: torch.Tensor,
+        loss: torch.Tensor,
+        step: torch.Tensor,
+        x_best: torch.Tensor,
+        grad_best: torch.Tensor,
+        loss_best: torch.Tensor,
+        loss_prev: torch.Tensor,
+        loss_best_checked: torch.Tensor,
+        halved_last: torch.Tensor,
+        rises: torch.Tensor,
+        checkpoints: _Checkpoints,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Best-point tracking and checkpoint decisions of APGD (tensors updated in place)."""
+        improved = loss > loss_best
+        x_best[improved] = x_cur[improved]
+        grad_best[improved] = grad[improved]
+        loss_best[improved] = loss[improved]
+        if k > 0:
+            rises += (loss > loss_prev).float()
+        length = checkpoints.tick()
+        if length:
+            oscillating = rises <= _RHO * length
+            stalled = ~halved_last & (loss_best_checked >= loss_best)
+            halve = oscillating | stalled
+            halved_last.copy_(halve)
+            loss_best_checked.copy_(loss_best)
+            rises.zero_()
+            if bool(halve.any()):
+                step[halve] /= 2
+                x_cur = torch.where(_bcast(halve, x_cur), x_best, x_cur)
+                grad = torch.where(_bcast(halve, grad), grad_best, grad)
+        return x_cur, grad

@@ -34,6 +34,12 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--limit", default=None, type=int, help="Samples: a seeded class-balanced subset; 0 for all.")
 @click.option("--seed", default=None, type=int, help="Base seed (default 0).")
 @click.option("--precision", default=None, type=click.Choice(["fp32", "bf16", "fp16"]), help="Attack precision.")
+@click.option(
+    "--shadow-samples",
+    default=None,
+    type=int,
+    help="Under bf16/fp16: samples per attack cell re-attacked at fp32 to measure the divergence (default 64).",
+)
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--batch-size", default=None, type=int, help="Batch size.")
 @click.option("--shard-size", default=None, type=int, help="Samples per unit of work and storage.")

@@ -39,6 +39,9 @@ class RunOptions:
             None means the dataset's default.
         seed: Base seed; every cell and unit derives its own from it.
         precision: Attack precision: ``fp32``, ``bf16`` or ``fp16`` (scoring is fp32).
+        shadow_samples: Under bf16/fp16, each attack cell also attacks this many
+            clean-correct samples of its first shard at fp32 and at the reduced
+            precision, and records how far the two robust accuracies diverge (0: off).
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
         batch_size: Batch size (default: the dataset's).
         shard_size: Samples per unit of work and storage (default: batch size).
@@ -58,6 +61,7 @@ class RunOptions:
     limit: int | None = None
     seed: int = 0
     precision: str = "fp32"
+    shadow_samples: int = 64
     device: str = "auto"
     batch_size: int | None = None
     shard_size: int | None = None
@@ -179,6 +183,7 @@ _CONVERTERS: dict[str, Any] = {
     "limit": lambda v, s: _int(v, s, 0),
     "seed": lambda v, s: _int(v, s, 0),
     "precision": lambda v, s: _choice(v, s, PRECISIONS),
+    "shadow_samples": lambda v, s: _int(v, s, 0),
     "device": lambda v, s: str(v).strip(),
     "batch_size": lambda v, s: _int(v, s, 1),
     "shard_size": lambda v, s: _int(v, s, 1),

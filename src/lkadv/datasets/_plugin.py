@@ -34,7 +34,12 @@ def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
             shipped=True,
             layout="shipped with lkadv (t10k IDX files)",
             default_limit=1000,
-            default_eps={"linf": (1 / 255, 2 / 255, 4 / 255, 8 / 255), "l2": (0.25, 0.5, 1.0), "l1": (2.0, 5.0, 10.0)},
+            default_eps={
+                "linf": (1 / 255, 2 / 255, 4 / 255, 8 / 255),
+                "l2": (0.25, 0.5, 1.0),
+                "l1": (2.0, 5.0, 10.0),
+                "l0": (1.0, 3.0, 5.0),  # pixels (one-pixel attack: Su et al. use 1, 3 and 5)
+            },
             default_batch_size=500,
             description="Fashion-MNIST test split (10,000 28x28 grey images, 10 classes), shipped",
         )

@@ -46,6 +46,14 @@ class Events(Protocol):
         """A cell cannot be computed (its model failed to build, an attack broke its contract)."""
         ...
 
+    def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
+        """A staged unit finished a stage; the driver records ``state`` so the unit can resume there."""
+        ...
+
+    def saved_progress(self, unit: Unit) -> tuple[int, dict[str, Any]] | None:
+        """``(stages_done, state)`` recorded for an unfinished staged unit, or None."""
+        ...
+
 
 class Executor(Protocol):
     """Runs the pending units of a plan."""

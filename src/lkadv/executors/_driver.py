@@ -92,6 +92,12 @@ class _Events:
     def cell_info(self, cell: Cell, info: dict[str, Any]) -> None:
         self.ledger.set_cell_info(cell.key, info)
 
+    def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
+        self.ledger.save_progress(unit.cell.key, unit.shard, stages_done, state)
+
+    def saved_progress(self, unit: Unit) -> tuple[int, dict[str, Any]] | None:
+        return self.ledger.progress(unit.cell.key, unit.shard)
+
     def cell_failed(self, cell: Cell, error: str) -> None:
         self.failures[cell.key] = error
         self.ledger.set_cell_info(cell.key, {"error": error})

@@ -21,14 +21,14 @@ import torch
 from torch import nn
 
 from lkadv._imports import resolve
-from lkadv.attacks._check import check_adversarial
-from lkadv.attacks._norms import perturbation_norm
+from lkadv.attacks._sanity import probe_model
 from lkadv.errors import LkadvError
+from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
 from lkadv.executors._device import pick_device
-from lkadv.models import Classifier, build_classifier
+from lkadv.models import Classifier, GradStats, build_classifier
 from lkadv.planner import Cell, Plan, Unit, derive_seed
-from lkadv.specs import AttackSpec, CorruptionSpec, ModelSpec
+from lkadv.specs import CorruptionSpec, ModelSpec
 from lkadv.store import Outcomes
 
 __all__ = ["HeadedClassifier", "LocalExecutor", "score"]
@@ -41,6 +41,16 @@ class HeadedClassifier(nn.Module):
         super().__init__()
         self.classifier = classifier
         self.head = head
+
+    @property
+    def precision(self) -> str:
+        """The wrapped classifier's precision."""
+        return self.classifier.precision
+
+    @property
+    def grad_stats(self) -> GradStats:
+        """The wrapped classifier's input-gradient counters."""
+        return self.classifier.grad_stats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.classifier(x)
@@ -125,6 +135,7 @@ class LocalExecutor:
         for cell in plan.cells:
             cells_by_model.setdefault(cell.model.name, []).append(cell)
         previous = _previous_eps(plan.cells)
+        probed: set[str] = set()
 
         for shard in range(plan.n_shards):
             if not any((c.key, shard) in pending for c in plan.cells):
@@ -147,6 +158,11 @@ class LocalExecutor:
                 if pre.key() not in images:
                     images[pre.key()] = self._load(plan, positions, pre)
                 x = images[pre.key()]
+                if model.name not in probed and any(
+                    c.threat.kind == "attack" and (c.key, shard) in pending for c in cells
+                ):
+                    probed.add(model.name)
+                    self._probe(attack_model, score_model, x, y, _clean_cell(cells), events)
                 for cell in cells:
                     if cell.key in failed:
                         continue
@@ -165,17 +181,10 @@ class LocalExecutor:
                                 raise LkadvError(f"not run: it builds on {prev_cell.threat.label}, which failed")
                             clean = self._dependency(_clean_cell(cells), shard, done_here, lookup)
                             prev = self._dependency(prev_cell, shard, done_here, lookup) if prev_cell else None
-                            out, info = self._attack(
-                                plan.attack_specs[cell.threat.name],
-                                unit,
-                                x,
-                                y,
-                                clean,
-                                prev,
-                                attack_model,
-                                score_model,
-                                plan.batch_size,
+                            ctx = AttackContext(
+                                plan, attack_model, score_model, plan.batch_size, events, score, plan.options.precision
                             )
+                            out, info = attack_unit(ctx, unit, x, y, clean, prev)
                     except LkadvError as exc:
                         failed.add(cell.key)
                         events.cell_failed(cell, str(exc))
@@ -191,6 +200,14 @@ class LocalExecutor:
         if self.device.type == "cuda":
             x = x.pin_memory().to(self.device, non_blocking=True)
         return x.to(self.device)
+
+    @staticmethod
+    def _probe(
+        attack_model: nn.Module, score_model: nn.Module, x: torch.Tensor, y: torch.Tensor, clean: Cell, events: Events
+    ) -> None:
+        # Model-level sanity checks, once per model and run, stored with its clean cell.
+        checks = probe_model(attack_model, score_model, x, y)
+        events.cell_info(clean, {"sanity": {"precision": getattr(attack_model, "precision", "fp32"), "checks": checks}})
 
     @staticmethod
     def _dependency(cell: Cell | None, shard: int, done_here: dict[str, Outcomes], lookup: Lookup) -> Outcomes:
@@ -230,51 +247,6 @@ class LocalExecutor:
             cache[cache_key] = xc
         correct, pred, margin = score(model, cache[cache_key], y, plan.batch_size)
         return Outcomes(correct, pred, margin, np.zeros(len(x), bool)), {}
-
-    def _attack(
-        self,
-        spec: AttackSpec,
-        unit: Unit,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        clean: Outcomes,
-        prev: Outcomes | None,
-        attack_model: nn.Module,
-        score_model: nn.Module,
-        batch: int,
-    ) -> tuple[Outcomes, dict[str, Any]]:
-        threat = unit.cell.threat
-        config = dict(threat.config)
-        params = {k: v for k, v in config.items() if k in spec.params or k == "norm"}
-        factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-        attack = factory(**params)
-        eps = float(threat.eps or 0.0)
-        n = len(x)
-        skip = ~clean.correct
-        pred = clean.pred.copy()
-        if prev is not None:
-            newly = ~prev.correct & ~skip
-            pred[newly] = prev.pred[newly]
-            skip = skip | ~prev.correct
-        correct = np.zeros(n, bool)
-        margin = np.full(n, np.nan, np.float32)
-        todo = np.flatnonzero(~skip)
-        gen = torch.Generator(device=self.device).manual_seed(unit.seed)
-        worst = 0.0
-        for i in range(0, len(todo), batch):
-            idx = torch.as_tensor(todo[i : i + batch], device=x.device)
-            xb, yb = x[idx], y[idx]
-            x_adv = attack(attack_model, xb, yb, eps, gen).detach()
-            check_adversarial(xb, x_adv, eps, config["norm"], threat.name)
-            c, p, m = score(score_model, x_adv, yb, batch)
-            sel = todo[i : i + batch]
-            correct[sel], pred[sel], margin[sel] = c, p, m
-            if len(xb):
-                worst = max(worst, float(perturbation_norm(x_adv - xb, config["norm"]).max()))
-        attacked = np.zeros(n, bool)
-        attacked[todo] = True
-        info = {"attacked": len(todo), "skipped_wrong_clean": int((~clean.correct).sum()), "max_perturbation": worst}
-        return Outcomes(correct, pred, margin, attacked), info
 
 
 def _clean_cell(cells: Sequence[Cell]) -> Cell:

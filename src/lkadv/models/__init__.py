@@ -7,13 +7,14 @@ from lkadv._lazy import lazy_attributes
 if TYPE_CHECKING:
     from lkadv.models._build import BuildReport, build_classifier, reparameterize
     from lkadv.models._checkpoints import load_into, read_state_dict
-    from lkadv.models._classifier import PRECISIONS, Classifier, adapt_output
+    from lkadv.models._classifier import PRECISIONS, Classifier, GradStats, adapt_output
     from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
 
 __all__ = [
     "PRECISIONS",
     "BuildReport",
     "Classifier",
+    "GradStats",
     "adapt_output",
     "build_classifier",
     "fuse_conv_bn",
@@ -28,6 +29,7 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "PRECISIONS": "lkadv.models._classifier",
         "Classifier": "lkadv.models._classifier",
+        "GradStats": "lkadv.models._classifier",
         "adapt_output": "lkadv.models._classifier",
         "BuildReport": "lkadv.models._build",
         "build_classifier": "lkadv.models._build",

@@ -4,16 +4,116 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
+from torch.autograd.function import FunctionCtx, once_differentiable
 
 from lkadv.errors import ModelContractError
 
-__all__ = ["PRECISIONS", "Classifier", "adapt_output"]
+__all__ = ["LOSS_SCALE_TARGET", "PRECISIONS", "Classifier", "GradStats", "adapt_output"]
 
 PRECISIONS: Mapping[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+# fp16 loss scaling: each sample's logit gradient is scaled by a power of two so that its
+# largest entry is about this size before it enters the fp16 network. fp16 represents
+# 6e-8 .. 65504: the target leaves ~12 binary orders of magnitude below for gradients that
+# shrink through the network and 8 above for gradients that grow.
+LOSS_SCALE_TARGET = 2.0**8
+
+
+@dataclass
+class GradStats:
+    """What the input gradients of a Classifier looked like (counted per sample row).
+
+    Attributes:
+        rows: Sample gradients computed.
+        zero_rows: Rows that were entirely zero (no direction to follow).
+        nonfinite_rows: Rows that overflowed (inf/NaN); they are zeroed, and counted here.
+        scaled_rows: Rows that went through fp16 loss scaling.
+    """
+
+    rows: int = 0
+    zero_rows: int = 0
+    nonfinite_rows: int = 0
+    scaled_rows: int = 0
+
+    def reset(self) -> None:
+        """Start counting again."""
+        self.rows = self.zero_rows = self.nonfinite_rows = self.scaled_rows = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """JSON-ready form."""
+        return {
+            "rows": self.rows,
+            "zero_rows": self.zero_rows,
+            "nonfinite_rows": self.nonfinite_rows,
+            "scaled_rows": self.scaled_rows,
+        }
+
+
+class _Pass:
+    """State shared by the two ends of one forward pass during its backward pass."""
+
+    def __init__(self, stats: GradStats, scale: bool) -> None:
+        self.stats = stats
+        self.scale_enabled = scale
+        self.scale: torch.Tensor | None = None
+
+
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    return t.reshape(t.shape[0], -1)
+
+
+class _ScaleLogitGrad(torch.autograd.Function):
+    """Identity on the logits; on the way back, per-sample loss scaling for fp16."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, logits: torch.Tensor, state: _Pass) -> torch.Tensor:
+        ctx.state = state  # type: ignore[attr-defined]
+        return logits.view_as(logits)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        state: _Pass = ctx.state  # type: ignore[attr-defined]
+        if not state.scale_enabled:
+            return grad, None
+        top = _rows(grad).abs().amax(1)
+        # A power of two, so that unscaling at the input is exact.
+        exponent = torch.where(top > 0, torch.floor(torch.log2(LOSS_SCALE_TARGET / top.clamp_min(1e-30))), 0.0)
+        scale = torch.exp2(exponent.clamp(-60, 120))
+        state.scale = scale
+        return grad * scale.view(-1, *([1] * (grad.ndim - 1))), None
+
+
+class _WatchInputGrad(torch.autograd.Function):
+    """Identity on the input; on the way back, unscale, zero overflowed rows and count."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: torch.Tensor, state: _Pass) -> torch.Tensor:
+        ctx.state = state  # type: ignore[attr-defined]
+        return x.view_as(x)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        state: _Pass = ctx.state  # type: ignore[attr-defined]
+        grad = grad.float()
+        shape = (-1, *([1] * (grad.ndim - 1)))
+        if state.scale is not None:
+            grad = grad / state.scale.view(shape)
+            state.stats.scaled_rows += int(grad.shape[0])
+        finite = torch.isfinite(_rows(grad)).all(1)
+        grad = torch.where(finite.view(shape), grad, torch.zeros((), dtype=grad.dtype, device=grad.device))
+        zero = _rows(grad).abs().amax(1) == 0
+        stats = state.stats
+        stats.rows += int(grad.shape[0])
+        stats.nonfinite_rows += int((~finite).sum())
+        stats.zero_rows += int((zero & finite).sum())
+        return grad, None
 
 
 def adapt_output(out: Any) -> torch.Tensor:
@@ -55,6 +155,14 @@ class Classifier(nn.Module):
     the normalization and the returned logits stay in fp32, so losses built on
     them are fp32 too.
 
+    When the input requires a gradient, the Classifier watches it on the way
+    back (:attr:`grad_stats` counts all-zero and overflowed sample gradients),
+    and under fp16 it applies per-sample loss scaling: each sample's logit
+    gradient is multiplied by a power of two that brings its largest entry to
+    :data:`LOSS_SCALE_TARGET` before it enters the fp16 network, and divided out
+    again (exactly) at the input. Any attack benefits, native or not, since it
+    happens inside the model.
+
     Args:
         network: The model, expecting normalized input.
         mean: Per-channel mean.
@@ -88,6 +196,7 @@ class Classifier(nn.Module):
         self.precision = precision
         self.name = name
         self.training = False
+        self.grad_stats = GradStats()
 
     def train(self, mode: bool = True) -> Classifier:
         """Stay in eval mode: BatchNorm statistics and dropout must never change results."""
@@ -111,11 +220,16 @@ class Classifier(nn.Module):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
         twin.precision = precision
+        twin.grad_stats = GradStats()
         return twin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (float32) of images in [0, 1]."""
         x = x.to(self.device)
+        state = None
+        if torch.is_grad_enabled() and x.requires_grad:
+            state = _Pass(self.grad_stats, scale=self.precision == "fp16")
+            x = _WatchInputGrad.apply(x, state)
         z = (x - self.mean) / self.std
         dtype = PRECISIONS[self.precision]
         ctx = torch.autocast(self.device.type, dtype=dtype) if dtype is not None else nullcontext()
@@ -125,4 +239,7 @@ class Classifier(nn.Module):
             raise ModelContractError(
                 f"{self.name}: expected logits of shape [N, {self.num_classes}], got {list(out.shape)}"
             )
-        return out.float()
+        out = out.float()
+        if state is not None:
+            out = _ScaleLogitGrad.apply(out, state)
+        return out

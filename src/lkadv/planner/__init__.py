@@ -1,8 +1,21 @@
 """The planner: options -> cells (model x threat) -> units (cell x shard)."""
 
+from lkadv.planner._members import parse_members, resolve_members
 from lkadv.planner._plan import Cell, Plan, Unit, make_plan
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset
 from lkadv.planner._threats import Threat, format_eps
 
-__all__ = ["Cell", "Plan", "Subset", "Threat", "Unit", "balanced_subset", "derive_seed", "format_eps", "make_plan"]
+__all__ = [
+    "Cell",
+    "Plan",
+    "Subset",
+    "Threat",
+    "Unit",
+    "balanced_subset",
+    "derive_seed",
+    "format_eps",
+    "make_plan",
+    "parse_members",
+    "resolve_members",
+]

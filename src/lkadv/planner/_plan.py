@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from lkadv._imports import resolve
 from lkadv.config import RunOptions
 from lkadv.datasets._roots import resolve_root
 from lkadv.errors import ConfigError, DataError
+from lkadv.planner._members import resolve_members
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset
 from lkadv.planner._threats import Threat
@@ -183,17 +185,50 @@ def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec)
         raise ConfigError(f"parameters given for attack(s) {unknown} that the run does not select")
     threats = []
     for spec in specs:
-        config = spec.resolve(options.attack_params.get(spec.name))
-        norm = config["norm"]
-        grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
-        if not grid:
-            raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
-        config.update(
-            backend=spec.backend, backend_version=spec.backend_version, precision=options.precision, seed=options.seed
-        )
-        items = tuple(sorted(config.items()))
-        threats += [Threat("attack", spec.name, items, eps=float(e)) for e in sorted(grid)]
+        raw = dict(options.attack_params.get(spec.name) or {})
+        values = {k: _sweep(v) for k, v in raw.items()}
+        swept = [k for k, v in values.items() if len(v) > 1]
+        for combo in itertools.product(*values.values()):
+            overrides = dict(zip(values, combo, strict=True))
+            config = spec.resolve(overrides)
+            norm = config["norm"]
+            grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
+            if not grid:
+                raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
+            if spec.composite:
+                config["ensemble"] = _ensemble_id(host, spec, config)
+            config.update(
+                backend=spec.backend,
+                backend_version=spec.backend_version,
+                precision=options.precision,
+                seed=options.seed,
+            )
+            items = tuple(sorted(config.items()))
+            variant = ",".join(f"{k}={config[k] if k in config else overrides[k]}" for k in swept)
+            threats += [Threat("attack", spec.name, items, eps=float(e), variant=variant) for e in sorted(grid)]
+    labels = [t.label for t in threats]
+    dupes = sorted({label for label in labels if labels.count(label) > 1})
+    if dupes:
+        raise ConfigError(f"attack parameters give the same column twice: {dupes}; sweep distinct values")
     return threats
+
+
+def _sweep(value: Any) -> list[Any]:
+    """A parameter sweep: a list (TOML) or ``a|b|c`` (flags, environment); else one value."""
+    if isinstance(value, list | tuple):
+        return list(value) or [None]
+    if isinstance(value, str) and "|" in value:
+        return [v.strip() for v in value.split("|")]
+    return [value]
+
+
+def _ensemble_id(host: PluginHost, spec: AttackSpec, config: dict[str, Any]) -> str:
+    """The full identity of a composite attack's members: ``pgd[backend=lkadv,...]+fgsm[...]``."""
+    ids = []
+    for member, member_config in resolve_members(config["members"], config["norm"], host.registries.attacks.get):
+        member_config.update(backend=member.backend, backend_version=member.backend_version)
+        ids.append(Threat("attack", member.name, tuple(sorted(member_config.items()))).family)
+    return "+".join(ids)
 
 
 def _corruption_threats(host: PluginHost, options: RunOptions) -> list[Threat]:
@@ -279,6 +314,11 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
             seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
             cells.append(Cell(key, model, threat, pre, seed, material))
     attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind == "attack"}
+    for t in threats:
+        config = dict(t.config)
+        if t.kind == "attack" and attack_specs[t.name].composite:
+            for member, _ in resolve_members(config["members"], config["norm"], host.registries.attacks.get):
+                attack_specs.setdefault(member.name, member)
     corruption_specs = {t.name: host.registries.corruptions.get(t.name) for t in threats if t.kind == "corruption"}
     return Plan(
         options,

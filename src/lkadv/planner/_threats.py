@@ -38,6 +38,8 @@ class Threat:
             (for attacks: norm, every parameter, backend, precision, seed).
         eps: Attack radius in pixel units.
         severity: Corruption severity.
+        variant: For a parameter sweep (``pgd.steps=10|50``), the swept values
+            (``steps=50``), shown in the label so the columns stay distinct.
     """
 
     kind: str
@@ -45,6 +47,7 @@ class Threat:
     config: tuple[tuple[str, Any], ...] = ()
     eps: float | None = None
     severity: int | None = None
+    variant: str = ""
 
     @classmethod
     def clean(cls) -> Threat:
@@ -73,11 +76,14 @@ class Threat:
 
     @property
     def label(self) -> str:
-        """Compact column label: ``clean``, ``pgd@2/255``, ``pgd-l2@0.5``, ``fog@3``."""
+        """Compact column label: ``clean``, ``pgd@2/255``, ``pgd-l2@0.5``, ``pgd(steps=50)@2/255``, ``fog@3``."""
         if self.kind == "attack":
             norm = self.norm
             suffix = "" if norm in (None, "linf") else f"-{norm}"
-            return f"{self.name}{suffix}@{format_eps(self.eps or 0.0)}"
+            eps = self.eps or 0.0
+            strength = f"{eps:g}" if norm == "l0" else format_eps(eps)  # l0: a number of pixels
+            variant = f"({self.variant})" if self.variant else ""
+            return f"{self.name}{suffix}{variant}@{strength}"
         if self.kind == "corruption":
             return f"{self.name}@{self.severity}"
         return self.name

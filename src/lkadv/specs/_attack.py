@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["NORMS", "AttackFn", "AttackSpec", "Param"]
 
-NORMS = ("linf", "l2", "l1")
+NORMS = ("linf", "l2", "l1", "l0")
+"""Threat models: L-inf, L2 and L1 balls in pixel units; L0 counts changed pixels (spatial positions)."""
 
 
 class AttackFn(Protocol):
@@ -25,6 +26,13 @@ class AttackFn(Protocol):
     in pixel units and a ``torch.Generator`` for every random draw. Returns
     ``x_adv`` of ``x``'s shape; the core checks ``||x_adv - x||_p <= eps`` and
     ``x_adv`` in [0, 1] and fails the run otherwise.
+
+    An attack made of several sub-attacks run one after another on the samples
+    still unbroken (AutoAttack, a worst-of ensemble) may also expose ``stages``:
+    a list of ``(name, AttackFn)``. The executor then runs stage by stage,
+    re-scores every stage's examples in fp32, feeds the next stage only the
+    samples still standing and records progress after each stage, so an
+    interrupted cell resumes at the stage where it stopped.
     """
 
     def __call__(
@@ -118,6 +126,15 @@ class AttackSpec:
         tags: Selector tags (``"white-box"``, ``"gradient"``...).
         description: One line for listings.
         short: Parameters worth showing in compact column labels.
+        expand: Optional callable (or ``module:attribute``, importable without
+            torch) that takes the resolved configuration and returns entries to
+            add to it, derived from the parameters: for example the exact
+            ensemble an AutoAttack ``version`` stands for. Added entries become
+            part of the threat's identity; only declared parameters reach the factory.
+        composite: The attack runs other registered attacks: its ``members``
+            parameter lists them (``name`` or ``name:param=value:...``, joined by
+            ``+``). The planner resolves each member at the composite's norm and
+            the factory receives ``members`` as a list of ``(threat id, AttackFn)``.
     """
 
     name: str
@@ -129,6 +146,8 @@ class AttackSpec:
     tags: frozenset[str] = frozenset()
     description: str = ""
     short: tuple[str, ...] = ()
+    expand: Callable[[dict[str, Any]], dict[str, Any]] | str | None = None
+    composite: bool = False
 
     def validate(self) -> None:
         """Check every field against the contract.
@@ -155,6 +174,17 @@ class AttackSpec:
                 except ConfigError as exc:
                     check(False, kind, n, f"params.{pname}", f"has an invalid default: {exc}")
         check(isinstance(self.tags, frozenset), kind, n, "tags", "must be a frozenset of strings")
+        if self.expand is not None:
+            check_factory(kind, n, self.expand, "expand")
+        if self.composite:
+            members = self.params.get("members")
+            check(
+                members is not None and members.type == "str",
+                kind,
+                n,
+                "params",
+                "of a composite attack must declare a 'members' parameter of type str",
+            )
 
     def resolve(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The full configuration: defaults, then ``overrides``, every value checked.
@@ -180,6 +210,15 @@ class AttackSpec:
         config: dict[str, Any] = {"norm": norm}
         for pname, param in self.params.items():
             config[pname] = param.parse(pname, overrides.get(pname, param.default))
+        if self.expand is not None:
+            from lkadv._imports import resolve
+
+            expand = resolve(self.expand) if isinstance(self.expand, str) else self.expand
+            extra = expand(dict(config))
+            clash = sorted(set(extra) & set(config))
+            if clash:
+                raise ConfigError(f"attack {self.name!r}: its expand function overwrote parameter(s) {clash}")
+            config.update(extra)
         return config
 
     def describe(self) -> dict[str, Any]:
@@ -193,7 +232,7 @@ class AttackSpec:
                 k: {"default": p.default, "type": p.type, "help": p.help, "choices": list(p.choices)}
                 for k, p in self.params.items()
             },
-            "default_config": self.resolve(),
+            "default_config": {**self.resolve(), "backend": self.backend, "backend_version": self.backend_version},
             "tags": sorted(self.tags),
             "description": self.description,
         }

@@ -5,6 +5,11 @@ run that needs a cell another run finished reuses it. A unit's per-sample
 outcomes, its unit row and its cell's status are written in one transaction:
 after a crash or ``kill -9`` a unit is either entirely there or not at all.
 Only the driver process writes; a lock file keeps two drivers apart.
+
+A unit made of stages (AutoAttack's sub-attacks, a worst-of ensemble) may
+also leave a progress row after each finished stage: the per-sample flags so
+far. A rerun resumes that unit at its next stage; committing the unit deletes
+the row in the same transaction.
 """
 
 from __future__ import annotations
@@ -69,6 +74,10 @@ CREATE TABLE IF NOT EXISTS units (
     cell_key TEXT NOT NULL, shard INTEGER NOT NULL, start INTEGER NOT NULL, stop INTEGER NOT NULL,
     seconds REAL NOT NULL, finished TEXT NOT NULL, run_id INTEGER, info TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (cell_key, shard)
+);
+CREATE TABLE IF NOT EXISTS unit_progress (
+    cell_key TEXT NOT NULL, shard INTEGER NOT NULL, stages_done INTEGER NOT NULL, state TEXT NOT NULL,
+    updated TEXT NOT NULL, PRIMARY KEY (cell_key, shard)
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     cell_key TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -405,6 +414,7 @@ class Ledger:
         ]
         with self._tx() as db:
             db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute("DELETE FROM unit_progress WHERE cell_key=? AND shard=?", (cell_key, shard))
             db.execute(
                 "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (cell_key, shard, start, start + len(outcomes), seconds, _now(), run_id, json.dumps(info or {})),
@@ -419,6 +429,33 @@ class Ledger:
                 " WHERE key=?",
                 (status, seconds, status, _now(), cell_key),
             )
+
+    def save_progress(self, cell_key: str, shard: int, stages_done: int, state: dict[str, Any]) -> None:
+        """Record a unit's per-sample state after its first ``stages_done`` stages (replaces the last one).
+
+        Args:
+            cell_key: The unit's cell.
+            shard: Shard number.
+            stages_done: Stages finished.
+            state: JSON-ready per-sample flags and facts needed to go on.
+        """
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO unit_progress VALUES (?, ?, ?, ?, ?)",
+                (cell_key, shard, stages_done, json.dumps(state), _now()),
+            )
+
+    def progress(self, cell_key: str, shard: int) -> tuple[int, dict[str, Any]] | None:
+        """``(stages_done, state)`` of an unfinished staged unit, or None."""
+        row = self.db.execute(
+            "SELECT stages_done, state FROM unit_progress WHERE cell_key=? AND shard=?", (cell_key, shard)
+        ).fetchone()
+        return (int(row[0]), json.loads(row[1])) if row else None
+
+    def unit_infos(self, cell_key: str) -> list[dict[str, Any]]:
+        """The ``info`` of each finished unit of a cell, by shard."""
+        rows = self.db.execute("SELECT info FROM units WHERE cell_key=? ORDER BY shard", (cell_key,))
+        return [json.loads(r[0]) for r in rows]
 
     def outcomes(self, cell_key: str, start: int = 0, stop: int | None = None) -> Outcomes:
         """Stored per-sample results of a cell between two subset indices."""

@@ -12,7 +12,7 @@ from lkadv.registries import Registry
 from lkadv.specs import ModelSpec
 from lkadv.zoo._catalog import FM_MEAN, FM_STD, ZOO
 
-__all__ = ["lkadv_register_models", "load_zoo_model", "weights_dir"]
+__all__ = ["lkadv_register_models", "lkadv_report_sections", "load_zoo_model", "weights_dir"]
 
 
 def weights_dir() -> Path:
@@ -79,3 +79,12 @@ def lkadv_register_models(registry: Registry[ModelSpec]) -> None:
     registry.register_preset(
         "gauss-vs-plain", "fm-resnet,fm-resnet-gauss", description="the Gauss head against its plain twin"
     )
+
+
+@hookimpl
+def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+    """The Gauss head against its plain twin, when a run holds both."""
+    from lkadv.zoo._gauss_report import gauss_section
+
+    section = gauss_section(summary, ledger)
+    return [section] if section is not None else None

@@ -1,0 +1,70 @@
+"""The members of a composite (worst-of) attack: ``pgd:loss=dlr:steps=20+fgsm+pgd:targeted=least-likely``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lkadv.errors import ConfigError
+from lkadv.specs import AttackSpec
+
+__all__ = ["parse_members", "resolve_members"]
+
+
+def parse_members(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Split a members string into ``(attack name, parameter overrides)``.
+
+    Members are joined by ``+``; a member's parameters follow its name, each as
+    ``:param=value``.
+
+    Raises:
+        ConfigError: On an empty list or a malformed member.
+    """
+    members = []
+    for chunk in str(text).split("+"):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        name, *params = chunk.split(":")
+        overrides: dict[str, str] = {}
+        for item in params:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"member {chunk!r}: {item!r} is not param=value (e.g. pgd:loss=dlr:steps=20)")
+            overrides[key.strip()] = value.strip()
+        members.append((name.strip(), overrides))
+    if not members:
+        raise ConfigError("a worst-of attack needs members, e.g. members=pgd+pgd:loss=dlr+fgsm")
+    return members
+
+
+def resolve_members(
+    text: str, norm: str, get_spec: Callable[[str], AttackSpec]
+) -> list[tuple[AttackSpec, dict[str, Any]]]:
+    """Each member's spec and full configuration at the composite's ``norm``.
+
+    Args:
+        text: The ``members`` parameter.
+        norm: The composite attack's norm; every member runs under it.
+        get_spec: Looks an attack spec up by name (raising on unknown names).
+
+    Raises:
+        ConfigError: On a member that is composite itself, lacks the norm, or has bad parameters.
+    """
+    out = []
+    for name, overrides in parse_members(text):
+        spec = get_spec(name)
+        if spec.composite:
+            raise ConfigError(f"member {name!r} is itself a composite attack; list its members directly")
+        if "norm" in overrides and overrides["norm"] != norm:
+            raise ConfigError(f"member {name!r} asks for norm {overrides['norm']!r}, but the ensemble runs at {norm!r}")
+        if norm not in spec.norms:
+            raise ConfigError(
+                f"member {name!r} does not support the ensemble's norm {norm!r} (it has {list(spec.norms)})"
+            )
+        try:
+            config = spec.resolve({**overrides, "norm": norm})
+        except ConfigError as exc:
+            raise ConfigError(f"member {name!r}: {exc}") from exc
+        out.append((spec, config))
+    return out
