@@ -23,7 +23,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from lkadv.attacks._aa_config import SubAttack, backend, ensemble, format_ensemble
+from lkadv.attacks._aa_config import SubAttack, backend, format_ensemble
+from lkadv.attacks._aa_config import ensemble as _ensemble
 from lkadv.attacks._worst import run_sequential
 from lkadv.errors import ConfigError
 from lkadv.specs import AttackFn
@@ -53,6 +54,8 @@ class AutoAttack:
         restarts: For ``custom``: untargeted APGD/FAB restarts (backend default 5).
         targets: For ``custom``: target classes of APGD-T/FAB-T (9 unless set).
         queries: For ``custom``: Square's query budget (backend default 5000).
+        ensemble: The expanded ensemble recorded in the threat identity, if given:
+            checked against the one the settings give.
 
     Raises:
         ConfigError: On a bad configuration (see :func:`lkadv.attacks._aa_config.ensemble`).
@@ -68,14 +71,17 @@ class AutoAttack:
         restarts: int | None = None,
         targets: int | None = None,
         queries: int | None = None,
+        ensemble: str | None = None,
     ) -> None:
         if norm not in _NORMS:
             raise ConfigError(f"AutoAttack supports norms {list(_NORMS)}, not {norm!r}")
         self.norm = norm
         self.version = version
         self.attacks = attacks
-        self.subs = ensemble(version, norm, attacks, iterations, restarts, targets, queries)
+        self.subs = _ensemble(version, norm, attacks, iterations, restarts, targets, queries)
         self.description = format_ensemble(self.subs)
+        if ensemble is not None and ensemble != self.description:
+            raise ConfigError(f"AutoAttack asked to run {ensemble}, but its settings give {self.description}")
         self.module_name, self.backend_version = backend()
 
     # ------------------------------------------------------------------ public

@@ -205,7 +205,8 @@ class PGD:
             x_cur = x_cur.detach()
             loss = loss.detach()
             with torch.no_grad():
-                reached, _ = self._goal(logits.detach(), y, t)
+                pred = logits.detach().argmax(1)
+                reached = pred != y if t is None else pred == t
                 fresh = reached & ~done[live]
                 if bool(fresh.any()):
                     out[live[fresh]] = x_cur[fresh]

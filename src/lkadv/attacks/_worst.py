@@ -64,15 +64,36 @@ def run_sequential(
     return out
 
 
+def _build_members(text: str, norm: str) -> list[tuple[str, AttackFn]]:
+    """Members given as text, resolved through the installed plugins (library use outside a run)."""
+    from lkadv._imports import resolve
+    from lkadv.planner import resolve_members
+    from lkadv.plugins import PluginHost
+
+    host = PluginHost()
+    out = []
+    for spec, config in resolve_members(text, norm, host.registries.attacks.get):
+        factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
+        params = {k: v for k, v in config.items() if k in spec.params or k == "norm"}
+        out.append((spec.name, factory(**params)))
+    return out
+
+
 class WorstOf:
     """Per-sample worst case over several attacks (a composite attack).
 
     Args:
         norm: The threat's norm (every member runs under it).
-        members: ``(name, attack)`` pairs, run in order.
+        members: ``(name, attack)`` pairs, run in order; or the ``members`` text
+            (``pgd:loss=dlr+fgsm``), resolved through the installed plugins.
+        ensemble: The members' identity recorded by the planner (not needed to run).
     """
 
-    def __init__(self, *, norm: str = "linf", members: Sequence[tuple[str, AttackFn]] = ()) -> None:
+    def __init__(
+        self, *, norm: str = "linf", members: Sequence[tuple[str, AttackFn]] | str = (), ensemble: str | None = None
+    ) -> None:
+        if isinstance(members, str):
+            members = _build_members(members, norm)
         if not members:
             raise ValueError("WorstOf needs at least one member attack")
         self.norm = norm

@@ -1,0 +1,26 @@
+"""lkadv's conformance kit on this plugin (runs once ``lkadv.testing`` is installed with lkadv)."""
+
+from typing import Any, ClassVar
+
+import pytest
+
+testing = pytest.importorskip("lkadv.testing", reason="lkadv.testing (the conformance kit) is not in this lkadv")
+
+from tests_support import FAST  # noqa: E402
+
+
+class TestConformance(testing.PluginConformance):
+    plugin = "torchattacks"
+    # The kit's tiny classifier has 10 classes; keep every attack to a few steps.
+    attack_params: ClassVar[dict[str, Any]] = {
+        **FAST,
+        "ta-apgdt": {"steps": 3},
+        "ta-fab": {"steps": 3},
+        "ta-autoattack": {},
+    }
+    skip_contracts: ClassVar[dict[str, str]] = {
+        "ta-onepixel:attack.output": "the kit has no l0 eps grid yet; tests/test_plugin.py checks the l0 bound",
+        "ta-onepixel:attack.range": "the kit has no l0 eps grid yet",
+        "ta-onepixel:attack.norm-bound": "the kit has no l0 eps grid yet",
+        "ta-onepixel:attack.determinism": "the kit has no l0 eps grid yet",
+    }
