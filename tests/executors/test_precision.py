@@ -144,6 +144,7 @@ def test_fp16_gradient_underflow_is_flagged_and_measured(tmp_path, host):
     assert ("no all-zero gradient during the attack", "FLAG") in _flags(fp16)  # ...and the report says so
     shadow = next(i["shadow"] for i in infos if "shadow" in i)
     assert shadow["robust_reduced"] > shadow["robust_fp32"]  # the weakened attack, measured on the same samples
+    assert cell16.info["shadow"] == {**shadow, "precision": "fp16"}  # in the cell's result too (exports)
     assert ("reduced precision does not weaken the attack", "FLAG") in _flags(fp16)
     precision = next(s for s in fp16.summary.sections if s.key == "precision")
     assert precision.rows[0][6] == pytest.approx(100 * shadow["divergence"]) and precision.rows[0][6] > 0

@@ -42,7 +42,7 @@ Scorer = Callable[[nn.Module, torch.Tensor, torch.Tensor, int], tuple[np.ndarray
 
 
 def _factory(spec: AttackSpec) -> Callable[..., AttackFn]:
-    return resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory  # type: ignore[no-any-return]
+    return resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
 
 
 def _params(spec: AttackSpec, config: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +214,8 @@ def attack_unit(
         shadow_n = ctx.plan.options.shadow_samples
         if unit.shard == 0 and shadow_n > 0:
             info["shadow"] = _shadow(ctx, stages, x, y, clean, eps, unit.seed, shadow_n)
+            # Also on the cell, so every export of the cell's result carries it.
+            ctx.events.cell_info(unit.cell, {"shadow": {**info["shadow"], "precision": ctx.precision}})
     margin[~attacked] = np.nan
     return Outcomes(correct, pred, margin, attacked), info
 
