@@ -76,7 +76,9 @@ def test_disable_plugin_for_one_run(tmp_path):
 
 
 def test_list_json_and_select():
-    rows = json.loads(invoke("list", "models", "--json", "--select", "tag:large-kernel").output)
+    # Built-ins only: installed third-party plugins (lkadv-largekernel...) tag models large-kernel too.
+    builtins_only = {"LKADV_LOAD_PLUGINS": ""}
+    rows = json.loads(invoke("list", "models", "--json", "--select", "tag:large-kernel", env=builtins_only).output)
     assert {r["name"] for r in rows} == {"fm-replknet", "fm-slak"}
     assert all(r["kernel_sizes"] == [13, 13] for r in rows)
     attacks = {r["name"]: r for r in json.loads(invoke("list", "attacks", "--json").output)}

@@ -55,3 +55,18 @@ def test_extension_can_be_switched_off(fake_igemm, monkeypatch):
     fast_depthwise_impl.cache_clear()
     DepthwiseConv2d(4, (13, 13))(torch.randn(1, 4, 16, 16))
     assert fake_igemm == []
+
+
+def test_wide_kernels_on_cpu_run_channels_last_with_the_same_result():
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 30, 30, requires_grad=True)
+    for shape in ((31, 31), (5, 31), (31, 5), (13, 13)):
+        conv = DepthwiseConv2d(6, shape, bias=True)
+        assert conv._cpu_channels_last == (shape[1] >= 21)
+        out = conv(x)
+        ref = F.conv2d(x, conv.weight, conv.bias, padding=(shape[0] // 2, shape[1] // 2), groups=6)
+        assert out.is_contiguous()
+        torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+        (g,) = torch.autograd.grad(out.square().sum(), x)  # attacks need input gradients
+        (g_ref,) = torch.autograd.grad(ref.square().sum(), x)
+        torch.testing.assert_close(g, g_ref, rtol=1e-4, atol=1e-4)

@@ -76,9 +76,11 @@ class DecomposedLargeKernelConv(nn.Module):
     def reparameterize(self) -> None:
         """Replace the three branches by ``lkb_reparam`` (in place, idempotent).
 
-        Note that the merged ``K x K`` kernel costs ``K^2`` multiply-adds per
-        output instead of ``2Kk + k^2``: merging is for analyses that need the
-        effective kernel and for fidelity to the published deploy form, not speed.
+        The merged ``K x K`` kernel costs ``K^2`` multiply-adds per output instead
+        of ``2Kk + k^2``, yet one convolution (and no BatchNorm) instead of three
+        can still be faster: SLaK-T ran 1.5x faster merged on a 2-thread CPU
+        (``bench/largekernel_reparam_speed.py --arch slak_tiny``). Analyses of the
+        effective kernel need the merged form either way.
         """
         if self.lkb_reparam is not None:
             return
