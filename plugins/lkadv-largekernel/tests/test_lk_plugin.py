@@ -169,3 +169,38 @@ def test_the_entry_point_is_declared_and_loads():
     target = meta["project"]["entry-points"]["lkadv"]["largekernel"]
     module = __import__(target, fromlist=["x"])
     assert hasattr(module, "lkadv_register_models") and hasattr(module, "lkadv_doctor_checks")
+
+
+def test_a_run_uses_present_weights_and_reports_missing_ones(tmp_path, hermetic):
+    import torch
+
+    from conftest import randomize
+    from lkadv import hookimpl
+    from lkadv.config import RunOptions
+    from lkadv.executors import run
+    from lkadv.plugins import PluginHost
+    from lkadv_largekernel import _plugin, build
+
+    torch.manual_seed(0)
+    torch.save(
+        {"model": randomize(build("unireplknet_a")).state_dict()},
+        hermetic / "weights" / WEIGHTS["unireplknet_a.in1k"].filename,
+    )
+    hookimpl(_ToyImageNet.lkadv_register_datasets)
+    host = PluginHost(entry_points=False, extra=[("largekernel", _plugin), ("toy", _ToyImageNet)])
+    options = RunOptions(
+        models="unireplknet_a.in1k,slak_tiny.in1k",
+        dataset="toy-imagenet",
+        attacks="fgsm",
+        eps=(0.01,),
+        limit=0,
+        device="cpu",
+        run_dir=tmp_path / "run",
+    )
+    result = run(options, host=host)
+    failed = dict(result.failures)
+    slak_cells = [c.key for c in result.plan.cells if c.model.name == "slak_tiny.in1k"]
+    uni_cells = [c.key for c in result.plan.cells if c.model.name == "unireplknet_a.in1k"]
+    assert set(failed) == set(slak_cells) and len(uni_cells) == 2
+    assert all("slak_tiny.in1k.pth" in msg and "LKADV_WEIGHTS_DIR" in msg for msg in failed.values())
+    assert result.computed_units >= len(uni_cells)
