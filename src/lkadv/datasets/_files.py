@@ -95,14 +95,14 @@ def transform_key() -> str:
     """Versions of the code that turns files into pixels; part of every cache key."""
     import PIL
     import timm
-    import torchvision
+    import torchvision  # type: ignore[import-untyped]
 
     return f"timm-eval/{timm.__version__}/pillow-{PIL.__version__}/torchvision-{torchvision.__version__}/v1"
 
 
 @functools.lru_cache(maxsize=32)
 def _transform(pre: Preprocessing) -> Any:
-    """timm's own eval transform (resize, centre crop) ending in a uint8 CHW array (no normalization)."""
+    """Timm's own eval transform (resize, centre crop) ending in a uint8 CHW array (no normalization)."""
     from timm.data.transforms_factory import transforms_imagenet_eval
 
     _, h, w = pre.input_size
@@ -213,7 +213,7 @@ def iter_decoded(
         dataset,
         batch_size=None,
         num_workers=min(workers, len(indices)),
-        collate_fn=_identity,
+        collate_fn=_identity,  # type: ignore[arg-type]  # batch_size=None: one item, not a list
         prefetch_factor=4,
     )
     yield from loader

@@ -294,8 +294,7 @@ def prepare_imagesets(
             by_source.setdefault(int(samples.source_of[p]), []).append(int(p))
         sources = list(by_source)
         frames: list[Sequence[int] | None] = [
-            None if samples.kind != "video" else sorted(int(samples.frame_of[p]) for p in by_source[s])
-            for s in sources
+            None if samples.kind != "video" else sorted(int(samples.frame_of[p]) for p in by_source[s]) for s in sources
         ]
         pres = [im.preprocessing for im in pending]
         _log.info("preparing %s: %d files, %d preprocessing(s)", first.dataset, len(sources), len(pres))
@@ -319,7 +318,7 @@ def prepare_imagesets(
                     "out; the count is recorded with the run."
                 )
             bad_ids = [samples.ids[p] for s in bad_sources for p in by_source[s]]
-            for key, writer in writers.items():
+            for writer in writers.values():
                 writer.commit(bad_ids)
         except BaseException:
             for writer in writers.values():

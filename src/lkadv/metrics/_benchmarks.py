@@ -47,7 +47,9 @@ def benchmark_table(ledger: Ledger, host: PluginHost) -> ReportSection:
         ids = ledger.subset_ids(digest)
         subset = run["plan"].get("subset", {})
         if subset.get("n") != subset.get("total"):
-            notes.append(f"{dataset} (run {run['id']}): {subset.get('n')} of {subset.get('total')}, {subset.get('rule')}")
+            notes.append(
+                f"{dataset} (run {run['id']}): {subset.get('n')} of {subset.get('total')}, {subset.get('rule')}"
+            )
         for cell in ledger.cells(run["id"]):
             if cell.threat_kind != "clean" or cell.status != "done":
                 continue

@@ -5,4 +5,16 @@ from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset, fixed_subset, named_subset
 from lkadv.planner._threats import Threat, format_eps
 
-__all__ = ["Cell", "Plan", "Subset", "Threat", "Unit", "balanced_subset", "derive_seed", "fixed_subset", "format_eps", "make_plan", "named_subset"]
+__all__ = [
+    "Cell",
+    "Plan",
+    "Subset",
+    "Threat",
+    "Unit",
+    "balanced_subset",
+    "derive_seed",
+    "fixed_subset",
+    "format_eps",
+    "make_plan",
+    "named_subset",
+]

@@ -312,7 +312,10 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     root = resolve_root(dataset, options.data_roots)
     companions = {}
     for name in dataset.companions:
-        companion = resolve_root(host.registries.datasets.get(name), options.data_roots)
+        try:
+            companion = resolve_root(host.registries.datasets.get(name), options.data_roots)
+        except DataError as exc:
+            raise DataError(f"dataset {dataset.name!r} also reads dataset {name!r}: {exc}") from exc
         if companion is not None:
             companions[name] = companion
     context = LoadContext(options.on_bad_image, options.decode_workers(), companions)

@@ -117,7 +117,7 @@ class Outcomes:
         joined = [np.concatenate([getattr(p, f) for p in parts]) for f in fields]
         names = set.intersection(*(set(p.extras) for p in parts)) if parts else set()
         extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in sorted(names)}
-        return cls(*joined, extras=extras)
+        return cls(joined[0], joined[1], joined[2], joined[3], extras=extras)
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,9 @@ def sketch(root: Path) -> Path:
 
 
 def v2(root: Path) -> Path:
-    class_tree(root / "imagenetv2-matched-frequency-format-val", [str(i) for i in range(1000)], range(1000), ext=".jpeg")
+    class_tree(
+        root / "imagenetv2-matched-frequency-format-val", [str(i) for i in range(1000)], range(1000), ext=".jpeg"
+    )
     return root
 
 

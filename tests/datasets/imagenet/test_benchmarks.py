@@ -97,7 +97,8 @@ def test_benchmarks_table_across_runs(data_root, oracle_host, tmp_path):
     run_oracle("imagenet-9", {"imagenet-9": data_root / "imagenet-9"}, tmp_path, oracle_host)
     run_oracle("imagenet-r", {"imagenet-r": data_root / "imagenet-r"}, tmp_path, oracle_host)
     out = CliRunner().invoke(
-        main, ["-p", "tests.datasets.imagenet.fakes_plugin", "report", str(tmp_path / "run"), "--benchmarks", "-f", "json"]
+        main,
+        ["-p", "tests.datasets.imagenet.fakes_plugin", "report", str(tmp_path / "run"), "--benchmarks", "-f", "json"],
     )
     assert out.exit_code == 0, out.output
     import json

@@ -32,8 +32,6 @@ __all__ = [
 ]
 
 
-
-
 @dataclass(frozen=True)
 class Where:
     """What error messages say about a dataset: its name, layout and the settings naming its root."""
@@ -96,11 +94,13 @@ def list_class_tree(
     unknown = [d for d in present if d not in index]
     if unknown:
         raise where.error(root, f"{len(unknown)} folder(s) are not class folders of this dataset, e.g. {unknown[:3]}")
+    if not present:
+        n_files = len(_files(root, suffixes))
+        hint = f" but {n_files} image file(s): is the root a class folder?" if n_files else ""
+        raise where.error(root, f"no class folders{hint}")
     missing = [c for c in classes if c not in set(present)]
     if require_all and missing:
         raise where.error(root, f"{len(missing)} class folder(s) are missing, e.g. {missing[:3]}")
-    if not present:
-        raise where.error(root, "no class folders")
     paths: list[str] = []
     labels: list[int] = []
     for c in present:

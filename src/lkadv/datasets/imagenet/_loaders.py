@@ -60,14 +60,12 @@ def load(name: str) -> Callable[..., FileImageSet]:
         if root is None:
             raise where.error(Path("."), "no root is configured")
         stamp = root.stat().st_mtime_ns if root.exists() else 0
-        key = (name, str(root), stamp, tuple(sorted((k, str(v)) for k, v in context.companions.items())))
-        key += (context.on_bad_image,)
+        companions = tuple(sorted((k, str(v)) for k, v in context.companions.items()))
+        key: tuple[Any, ...] = (name, str(root), stamp, companions, context.on_bad_image)
         if key not in _LISTINGS:
             _LISTINGS.clear()  # one dataset at a time: never hold several huge listings
             _LISTINGS[key] = _listing(name, root, context)
-        return FileImageSet(
-            _LISTINGS[key], preprocessing, dataset=name, version=VERSION, workers=context.workers
-        )
+        return FileImageSet(_LISTINGS[key], preprocessing, dataset=name, version=VERSION, workers=context.workers)
 
     loader.__name__ = loader.__qualname__ = f"load_{name.replace('-', '_')}"
     return loader
@@ -97,8 +95,6 @@ def counter(name: str) -> Callable[[Path], int]:
         return len(_listing(name, root, context).ids)
 
     return count
-
-
 
 
 for _name in DATASETS:

@@ -12,6 +12,7 @@ BG-Gap as in the backgrounds challenge (Mixed-Same minus Mixed-Rand).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -88,11 +89,11 @@ def _pairs(n_frames: int, noise: bool, difficulty: int) -> list[tuple[int, int]]
     pairs = []
     for start in range(difficulty):
         chain = list(range(start, n_frames, difficulty))
-        pairs += list(zip(chain[:-1], chain[1:], strict=True))
+        pairs += list(itertools.pairwise(chain))
     return pairs
 
 
-def flip_probability(predictions: Sequence[Sequence[int]], *, noise: bool, difficulty: int = 1) -> float:
+def flip_probability(predictions: Sequence[Sequence[int] | np.ndarray], *, noise: bool, difficulty: int = 1) -> float:
     """Mean over sequences of the fraction of compared frame pairs whose top-1 differs.
 
     Args:
