@@ -78,3 +78,17 @@ def test_timm_models_run_on_a_benchmark(data_root, oracle_host, tmp_path):
     assert len(pres) == 2  # each model's own pretrained_cfg transform
     assert {k.split("-")[0] for k in result.plan.data_info["prepared"]} == {p.split("-")[0] for p in pres}
     assert all(c.status == "done" for c in result.summary.cells)
+
+
+def test_attacks_see_the_mapped_logits(data_root, oracle_host, tmp_path):
+    result = run_oracle(
+        "imagenet-9",
+        {"imagenet-9": data_root / "imagenet-9"},
+        tmp_path,
+        oracle_host,
+        models="timm:test_resnet[pretrained=false]",
+        attacks="fgsm",
+        eps="1/255",
+    )
+    assert [c.label for c in result.summary.cells] == ["clean", "fgsm@1/255"]
+    assert all(c.status == "done" for c in result.summary.cells)

@@ -37,7 +37,9 @@ STORED_AT = 224  # ImageNet-C, ImageNet-P and ImageNet-9 images are stored at 22
 
 @functools.cache
 def _index(which: str, device: str) -> torch.Tensor:
-    return torch.tensor(subset_indices(which), dtype=torch.long, device=device)
+    # Made outside inference mode even when first asked for there: attacks later backpropagate through it.
+    with torch.inference_mode(False):
+        return torch.tensor(subset_indices(which), dtype=torch.long, device=device)
 
 
 def head_a(logits: torch.Tensor) -> torch.Tensor:
@@ -52,8 +54,9 @@ def head_r(logits: torch.Tensor) -> torch.Tensor:
 
 @functools.cache
 def _in9_groups(device: str) -> torch.Tensor:
-    groups = torch.tensor(in9_of_imagenet(), dtype=torch.long, device=device)
-    return torch.where(groups < 0, torch.full_like(groups, 9), groups)
+    with torch.inference_mode(False):  # see _index
+        groups = torch.tensor(in9_of_imagenet(), dtype=torch.long, device=device)
+        return torch.where(groups < 0, torch.full_like(groups, 9), groups)
 
 
 def head_in9(logits: torch.Tensor) -> torch.Tensor:
