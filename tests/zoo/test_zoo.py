@@ -63,8 +63,10 @@ def test_train_zoo_writes_weights_and_manifest(tmp_path, monkeypatch):
     subset = (images[:256], labels[:256])
     monkeypatch.setattr("lkadv.zoo._train.load_split", lambda split, download=False: subset)
     monkeypatch.setattr("lkadv.zoo._train.ZOO", [e for e in ZOO if e.name == "fm-vit"])
-    monkeypatch.setattr("lkadv.zoo._train.train_entry",
-                        lambda entry, train, seed=0: train_entry(entry, train, epochs=0.5, batch=64, log=False))
+    monkeypatch.setattr(
+        "lkadv.zoo._train.train_entry",
+        lambda entry, train, seed=0: train_entry(entry, train, epochs=0.5, batch=64, log=False),
+    )
     manifest = train_zoo(tmp_path)
     meta = manifest["fm-vit"]
     assert (tmp_path / "fm-vit.safetensors").is_file()
