@@ -73,3 +73,8 @@ def test_train_zoo_writes_weights_and_manifest(tmp_path, monkeypatch):
     assert meta["sha256"] == sha256_file(tmp_path / "fm-vit.safetensors")
     assert 0 <= meta["clean_accuracy"] <= 1 and np.isfinite(meta["clean_accuracy"])
     assert json.loads((tmp_path / "manifest.json").read_text()) == manifest
+
+
+def test_shipped_files_are_world_readable():
+    for path in weights_dir().iterdir():
+        assert path.stat().st_mode & 0o044 == 0o044, path
