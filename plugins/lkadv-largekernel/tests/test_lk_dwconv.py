@@ -67,6 +67,9 @@ def test_wide_kernels_on_cpu_run_channels_last_with_the_same_result():
         ref = F.conv2d(x, conv.weight, conv.bias, padding=(shape[0] // 2, shape[1] // 2), groups=6)
         assert out.is_contiguous()
         torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+        cl_out = conv(x.contiguous(memory_format=torch.channels_last))
+        assert cl_out.is_contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(cl_out, ref, rtol=1e-5, atol=1e-5)
         (g,) = torch.autograd.grad(out.square().sum(), x)  # attacks need input gradients
         (g_ref,) = torch.autograd.grad(ref.square().sum(), x)
         torch.testing.assert_close(g, g_ref, rtol=1e-4, atol=1e-4)

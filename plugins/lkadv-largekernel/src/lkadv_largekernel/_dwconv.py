@@ -14,7 +14,7 @@ On the CPU, torch's depthwise convolution is far slower in NCHW than in
 channels-last memory format once the kernel is wide (measured with torch 2.15,
 2 threads, batch 2: 31x31 on 128x56x56 857 ms vs 115 ms; 51x51 2.9 s vs 0.2 s;
 5x51 368 ms vs 66 ms; but 13x13 66 ms vs 79 ms and 5x5 42 ms vs 45 ms), so wide
-kernels run channels-last there and hand back a contiguous NCHW result.
+kernels run channels-last there and hand back the input's memory format.
 """
 
 from __future__ import annotations
@@ -104,5 +104,6 @@ class DepthwiseConv2d(nn.Conv2d):
             out = F.conv2d(
                 x.contiguous(memory_format=cl), weight, self.bias, self.stride, self.padding, self.dilation, self.groups
             )
-            return out.contiguous()
+            # Hand back the caller's layout (a network run channels-last stays channels-last).
+            return out if x.is_contiguous(memory_format=cl) else out.contiguous()
         return super().forward(x)
