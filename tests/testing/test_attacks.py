@@ -16,10 +16,7 @@ def spec(fn, norms=("linf", "l2"), **kw):
 def corner(x, eps, norm, generator):
     """A correct random attack: a random corner of the ball, clipped (clipping only shrinks |delta|)."""
     noise = torch.randn(x.shape, generator=generator)
-    if norm == "linf":
-        delta = eps * noise.sign()
-    else:
-        delta = eps * noise / noise.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    delta = eps * noise.sign() if norm == "linf" else eps * noise / noise.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
     return (x + delta).clamp(0, 1)
 
 

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from lkadv_example._attack import RandomNoise
+from lkadv_example._corruption import BITS, posterize
 from PIL import Image, ImageOps
 
 from lkadv.models import build_classifier
 from lkadv.plugins import PluginHost
 from lkadv.specs import Preprocessing
-from lkadv_example._attack import RandomNoise
-from lkadv_example._corruption import BITS, posterize
 
 
 @pytest.fixture(scope="module")
@@ -59,5 +59,10 @@ def test_listing_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys; from lkadv.plugins import PluginHost; PluginHost(only=['example']); print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = (
+        "import sys; from lkadv.plugins import PluginHost; PluginHost(only=['example']); print('torch' in sys.modules)"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -78,4 +78,3 @@ def lkadv_register_corruptions(registry: Registry[CorruptionSpec]) -> None:
             description="keep 5, 4, 3, 2 or 1 bits per channel",
         )
     )
-

@@ -51,16 +51,9 @@ class RepBlock(nn.Module):
             return
         w_large, b_large = fuse_conv_bn(self.large, self.large_bn)
         w_small, b_small = fuse_conv_bn(self.small, self.small_bn)
-        size = self.large.kernel_size
-        merged = nn.Conv2d(
-            self.large.in_channels,
-            self.large.out_channels,
-            size,
-            padding=self.large.padding,
-            groups=self.large.groups,
-            bias=True,
-        )
-        merged.weight.copy_(w_large + pad_kernel_to(w_small, (size[0], size[1])))
+        k = self.large.kernel_size[0]
+        merged = nn.Conv2d(self.large.in_channels, self.large.out_channels, k, padding=k // 2, groups=self.large.groups)
+        merged.weight.copy_(w_large + pad_kernel_to(w_small, (k, k)))
         assert merged.bias is not None
         merged.bias.copy_(b_large + b_small)
         self.merged = merged.to(w_large.device)

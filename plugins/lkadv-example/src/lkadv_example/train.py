@@ -55,7 +55,7 @@ def main() -> None:
             idx = order[i : i + 128]
             loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             sched.step()
         print(f"epoch {epoch + 1}: loss {loss.item():.3f} ({time.perf_counter() - t0:.0f}s)", flush=True)
