@@ -212,3 +212,13 @@ def test_bad_spec_error_names_plugin_and_field():
     res = invoke("--strict-plugins", "-p", "tests.plugins.bad_spec_plugin", "list", "models")
     assert res.exit_code == 1
     assert "plugin 'tests.plugins.bad_spec_plugin': ModelSpec 'bad-mean': field 'mean' has 3 values" in res.output
+
+
+def test_disable_plugin_through_the_environment():
+    res = invoke("list", "attacks", "--json", env={"LKADV_DISABLE_PLUGINS": "lkadv.attacks"})
+    assert json.loads(res.stdout) == []
+    rows = {
+        r["name"]: r
+        for r in json.loads(invoke("plugins", "--json", env={"LKADV_DISABLE_PLUGINS": "lkadv.attacks"}).stdout)
+    }
+    assert rows["lkadv.attacks"]["status"] == "disabled"
