@@ -67,8 +67,6 @@ class _Runs:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(global_seed)
                 out = factory(**config)(self.classifier, x, y, eps, generator)
-        except LkadvError:
-            raise
         except Exception as exc:  # the plugin's failure on valid input, named
             raise ContractViolation("attack.output", f"{where} raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(out, torch.Tensor):

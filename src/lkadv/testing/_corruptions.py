@@ -51,8 +51,6 @@ class _Runs:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(global_seed)
                 out = self.fn(given, severity, generator)
-        except LkadvError:
-            raise
         except Exception as exc:  # the plugin's failure on valid input, named
             raise ContractViolation("corruption.shape", f"{where} raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(out, torch.Tensor):

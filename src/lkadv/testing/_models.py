@@ -43,8 +43,6 @@ class _Subject:
         factory = resolve(self.spec.factory) if isinstance(self.spec.factory, str) else self.spec.factory
         try:
             network = factory(**self.spec.factory_kwargs)
-        except LkadvError:
-            raise
         except Exception as exc:  # the plugin's own failure is a contract failure, named
             raise ContractViolation(
                 "model.builds", f"model {self.spec.name!r}: factory raised {type(exc).__name__}: {exc}"
@@ -82,11 +80,11 @@ class _Subject:
     def images(self, seed: int = 0) -> torch.Tensor:
         return tiny_images(self.spec.input_size, self.batch, seed)
 
-    def logits(self, contract: str, x: torch.Tensor, classifier: Classifier | None = None) -> torch.Tensor:
+    def logits(self, contract: str, x: torch.Tensor) -> torch.Tensor:
         """Logits under no_grad, with the wrapper's own contract errors named as ``contract``."""
         try:
             with torch.no_grad():
-                return (classifier or self.classifier)(x)
+                return self.classifier(x)
         except ContractViolation:
             raise
         except Exception as exc:  # a forward that fails on valid input breaks the contract under test
@@ -258,7 +256,7 @@ def _close(a: Sequence[float], b: Sequence[float]) -> bool:
     return all(abs(u - v) < 1e-3 for u, v in zip(a, b, strict=True))
 
 
-def _accuracy(m: _Subject, clf: Classifier, sample: LabelledSample) -> float:
+def _accuracy(clf: Classifier, sample: LabelledSample) -> float:
     correct = 0
     with torch.no_grad():
         for i in range(0, len(sample.x), 64):
@@ -273,7 +271,7 @@ def _normalization(m: _Subject, sample: LabelledSample) -> None:
     n = len(sample.x)
     scores = []
     for label, mean, std, diagnosis in normalization_candidates(m.spec, sample.x):
-        scores.append((_accuracy(m, m.wrap(m.network, mean, std), sample), label, diagnosis))
+        scores.append((_accuracy(m.wrap(m.network, mean, std), sample), label, diagnosis))
     declared, _, _ = scores[0]
     best, best_label, diagnosis = max(scores[1:], key=lambda s: s[0], default=scores[0])
     chance = 1.0 / sample.num_classes
