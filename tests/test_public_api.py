@@ -13,6 +13,7 @@ PACKAGES = [
     "lkadv.attacks",
     "lkadv.config",
     "lkadv.datasets",
+    "lkadv.datasets.imagenet",
     "lkadv.errors",
     "lkadv.executors",
     "lkadv.metrics",

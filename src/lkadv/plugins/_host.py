@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: Mapping[str, str] = {
     "lkadv.timm": "lkadv.models._timm_plugin",
     "lkadv.attacks": "lkadv.attacks._plugin",
     "lkadv.datasets": "lkadv.datasets._plugin",
+    "lkadv.imagenet": "lkadv.datasets.imagenet._plugin",
     "lkadv.executors": "lkadv.executors._plugin",
     "lkadv.reporters": "lkadv.reporters._plugin",
 }
