@@ -6,13 +6,14 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 
 from lkadv._imports import resolve
 from lkadv.errors import DataError, LkadvError
-from lkadv.specs import DatasetSpec, Preprocessing
+from lkadv.planner._plan import _call_loader
+from lkadv.specs import DatasetSpec, ImageSet, LoadContext, Preprocessing
 from lkadv.testing._contracts import select_contracts
 from lkadv.testing._errors import ContractSkipped, ContractViolation
 from lkadv.testing._sample import default_host
@@ -31,9 +32,9 @@ class _Subject:
     ):
         self.spec, self.root, self.model_classes, self.host, self.n = spec, root, model_classes, host, n
 
-    def loader(self) -> Callable[..., Any]:
-        loader = self.spec.loader
-        return resolve(loader) if isinstance(loader, str) else loader
+    def load(self, root: Path | None) -> ImageSet:
+        """The ImageSet the loader builds, called as a run calls it."""
+        return _call_loader(self.spec, root, _PRE, LoadContext())
 
     def data_root(self) -> Path | None:
         if self.root is not None:
@@ -69,7 +70,7 @@ def _layout(d: _Subject) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp)
         try:
-            d.loader()(empty, _PRE)
+            d.load(empty)
         except DataError as exc:
             text = str(exc)
             if str(empty) not in text and not (spec.layout and spec.layout in text):
@@ -90,7 +91,7 @@ def _layout(d: _Subject) -> None:
 
 def _samples(d: _Subject) -> None:
     spec, name = d.spec, d.spec.name
-    imageset = d.loader()(d.data_root(), _PRE)
+    imageset = d.load(d.data_root())
     ids, labels = list(imageset.ids), imageset.labels
     if not ids or len(ids) != len(labels):
         raise ContractViolation("dataset.samples", f"dataset {name!r}: {len(ids)} ids but {len(labels)} labels")

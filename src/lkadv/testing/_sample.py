@@ -11,7 +11,8 @@ import torch
 
 from lkadv._imports import resolve
 from lkadv.errors import DataError
-from lkadv.specs import ModelSpec, Preprocessing
+from lkadv.planner._plan import _call_loader, preprocessing_for
+from lkadv.specs import LoadContext, ModelSpec
 
 if TYPE_CHECKING:
     from lkadv.plugins import PluginHost
@@ -66,11 +67,11 @@ def labelled_sample(spec: ModelSpec, host: PluginHost, n: int) -> LabelledSample
     for dataset in candidates:
         try:
             root = resolve_root(dataset)
+            # As a run loads it: the dataset's own preprocessing rule, a LoadContext if it takes one.
+            imageset = _call_loader(dataset, root, preprocessing_for(dataset, spec), LoadContext())
         except DataError:
             missing.append(f"{dataset.name} (set {dataset.env_var})")
             continue
-        loader = resolve(dataset.loader) if isinstance(dataset.loader, str) else dataset.loader
-        imageset = loader(root, Preprocessing.for_model(spec))
         total = len(imageset.ids)
         step = max(1, total // n)
         positions = list(range(0, total, step))[:n]
