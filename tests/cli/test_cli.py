@@ -203,3 +203,23 @@ def test_doctor_shows_plugin_checks(monkeypatch):
     doc = json.loads(invoke("doctor", "--json").output)
     assert doc["checks"] == [{"section": "weights", "name": "foo.pth", "status": "missing", "detail": "download it"}]
     assert "foo.pth" in invoke("doctor").output
+
+
+def test_bad_spec_error_names_plugin_and_field():
+    res = invoke("-p", "tests.plugins.bad_spec_plugin", "plugins", "--json")
+    row = next(r for r in json.loads(res.stdout) if r["name"] == "tests.plugins.bad_spec_plugin")
+    assert row["status"] == "broken"
+    assert "plugin 'tests.plugins.bad_spec_plugin': ModelSpec 'bad-mean': field 'mean'" in row["errors"][0]
+    res = invoke("--strict-plugins", "-p", "tests.plugins.bad_spec_plugin", "list", "models")
+    assert res.exit_code == 1
+    assert "plugin 'tests.plugins.bad_spec_plugin': ModelSpec 'bad-mean': field 'mean' has 3 values" in res.output
+
+
+def test_disable_plugin_through_the_environment():
+    res = invoke("list", "attacks", "--json", env={"LKADV_DISABLE_PLUGINS": "lkadv.attacks"})
+    assert json.loads(res.stdout) == []
+    rows = {
+        r["name"]: r
+        for r in json.loads(invoke("plugins", "--json", env={"LKADV_DISABLE_PLUGINS": "lkadv.attacks"}).stdout)
+    }
+    assert rows["lkadv.attacks"]["status"] == "disabled"
