@@ -127,10 +127,13 @@ def test_hub_download_is_used_when_allowed(hermetic, tmp_path, monkeypatch):
     assert obtain_weights(UNI_A, download=True) == served
 
 
-def test_load_pretrained_builds_the_official_network_from_the_weights_dir(hermetic):
+def test_load_pretrained_builds_the_official_network_from_the_weights_dir(hermetic, tmp_path):
     source = _save_uni_a(hermetic / "weights" / UNI_A.filename, seed=3)
     model = load_pretrained("unireplknet_a.in1k")
     assert not model.training
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert rel_err(source(x), model(x)) == 0.0
+    other = _save_uni_a(tmp_path / "elsewhere.pth", seed=4)  # an explicit file wins over the lookup
+    with torch.no_grad():
+        assert rel_err(other(x), load_pretrained("unireplknet_a.in1k", file=str(tmp_path / "elsewhere.pth"))(x)) == 0

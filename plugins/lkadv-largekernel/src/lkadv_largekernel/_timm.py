@@ -57,7 +57,7 @@ def pretrained_cfg_dict(entry: WeightsEntry) -> dict[str, Any]:
     }
 
 
-def _tag_of(arch: str, pretrained_cfg: Any) -> str | None:
+def _tag_of(pretrained_cfg: Any) -> str | None:
     if isinstance(pretrained_cfg, str):
         return pretrained_cfg
     if isinstance(pretrained_cfg, dict):
@@ -72,7 +72,7 @@ def _create(arch: str, pretrained: bool, pretrained_cfg: Any, pretrained_cfg_ove
     kwargs.pop("pretrained_model_args", None)
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
-    tag = _tag_of(arch, pretrained_cfg)
+    tag = _tag_of(pretrained_cfg)
     cfg = resolve_pretrained_cfg(arch, pretrained_cfg=pretrained_cfg, pretrained_cfg_overlay=pretrained_cfg_overlay)
     tag = tag or cfg.tag
     entry = WEIGHTS.get(f"{arch}.{tag}") if tag else None
