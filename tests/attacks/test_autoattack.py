@@ -15,7 +15,7 @@ from lkadv.models import build_classifier
 from lkadv.planner import Unit
 from lkadv.plugins import PluginHost
 from lkadv.store import Ledger
-from tests import toy_plugin
+from tests.attacks import toy10_plugin
 
 pyautoattack = pytest.importorskip("pyautoattack")
 
@@ -88,7 +88,7 @@ def test_custom_ensemble_on_a_mini_zoo_model_matches_pyautoattack(tmp_path, host
 
 
 def test_standard_ensemble_matches_pyautoattack(tmp_path):
-    host = PluginHost(entry_points=False, extra=[("toy", toy_plugin)])
+    host = PluginHost(entry_points=False, extra=[("toy10", toy10_plugin)])
     got, robust, result = _lkadv_vs_direct(tmp_path, host, "toy10-0", "toy10", 0.25, 10, {"version": "standard"})
     assert got.k == robust
     assert 0 < robust < 10  # some samples survive APGD-CE, so every stage ran

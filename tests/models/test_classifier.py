@@ -142,3 +142,12 @@ def test_grad_stats_count_zero_and_overflowing_rows():
     with torch.no_grad():
         clf(xr)  # no gradient asked: nothing counted, no graph built
     assert clf.grad_stats.rows == 5
+
+
+def test_channels_last_gives_the_same_logits():
+    x = torch.rand(6, 3, 8, 8)
+    plain = Classifier(TinyNet(channels=3, seed=4), mean=(0.5,) * 3, std=(0.25,) * 3, num_classes=4)
+    fast = Classifier(TinyNet(channels=3, seed=4), mean=(0.5,) * 3, std=(0.25,) * 3, num_classes=4, channels_last=True)
+    assert fast.network.conv.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast(x), plain(x), rtol=1e-5, atol=1e-5)
+    assert fast.with_precision("bf16").channels_last

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 import pytest
 
 testing = pytest.importorskip("lkadv.testing", reason="lkadv.testing (the conformance kit) is not in this lkadv")
+pytest.importorskip("torchattacks", reason="pip install --no-deps torchattacks==3.5.1")
 
 from tests_support import FAST  # noqa: E402
 
@@ -17,10 +18,4 @@ class TestConformance(testing.PluginConformance):
         "ta-apgdt": {"steps": 3},
         "ta-fab": {"steps": 3},
         "ta-autoattack": {},
-    }
-    skip_contracts: ClassVar[dict[str, str]] = {
-        "ta-onepixel:attack.output": "the kit has no l0 eps grid yet; tests/test_plugin.py checks the l0 bound",
-        "ta-onepixel:attack.range": "the kit has no l0 eps grid yet",
-        "ta-onepixel:attack.norm-bound": "the kit has no l0 eps grid yet",
-        "ta-onepixel:attack.determinism": "the kit has no l0 eps grid yet",
     }

@@ -3,7 +3,7 @@
 from lkadv.planner._members import parse_members, resolve_members
 from lkadv.planner._plan import Cell, Plan, Unit, make_plan
 from lkadv.planner._seeds import derive_seed
-from lkadv.planner._subsets import Subset, balanced_subset
+from lkadv.planner._subsets import Subset, balanced_subset, fixed_subset, named_subset
 from lkadv.planner._threats import Threat, format_eps
 
 __all__ = [
@@ -14,8 +14,10 @@ __all__ = [
     "Unit",
     "balanced_subset",
     "derive_seed",
+    "fixed_subset",
     "format_eps",
     "make_plan",
+    "named_subset",
     "parse_members",
     "resolve_members",
 ]
