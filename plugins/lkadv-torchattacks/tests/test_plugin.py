@@ -4,14 +4,14 @@ import importlib.metadata as md
 
 import pytest
 import torch
-from lkadv_torchattacks import CATALOG
-from lkadv_torchattacks import _plugin as plugin_module
-from tests_support import FAST
 
 from lkadv.attacks import check_adversarial, perturbation_norm
 from lkadv.errors import ConfigError
 from lkadv.models import Classifier
 from lkadv.plugins import PluginHost
+from lkadv_torchattacks import CATALOG
+from lkadv_torchattacks import _plugin as plugin_module
+from tests_support import FAST
 
 torchattacks = pytest.importorskip("torchattacks", reason="pip install --no-deps torchattacks==3.5.1")
 
