@@ -54,7 +54,7 @@ def list_cmd(ctx: click.Context, kind: str, selector: str | None, as_json: bool)
     table = Table(title=f"lkadv {kind} ({len(rows)})", title_justify="left")
     columns = (*_COLUMNS[kind], "plugin")
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # full configurations, never cut with an ellipsis
     for row in rows:
         table.add_row(*(_fmt(row.get(c)) for c in columns))
     out_console.print(table)
