@@ -1,18 +1,23 @@
 """lkadv's AutoAttack cells against direct pyautoattack runs: wall-time ratio, and equal robust accuracy.
 
-lkadv side: a whole ``lkadv.run`` into a fresh run directory (planning, clean
-cell, the model's sanity probe, the AutoAttack cells, ledger commits). Direct
-side: ``pyautoattack.AutoAttack(...).run_standard_evaluation`` on the same
-samples, batch size and seed, once per eps (what a user of the library does for
-a robustness curve). The two alternate, round by round; medians are compared.
-For every eps the robust accuracies must be equal (the bench says so if not).
+lkadv side: a whole ``lkadv.run`` into a fresh run directory (planning, data,
+model build, clean cell, the model's sanity probe, the AutoAttack cells, ledger
+commits). Direct side: read the same Fashion-MNIST samples, build the same
+model, and ``pyautoattack.AutoAttack(...).run_standard_evaluation`` with the
+same batch size and seed, once per eps (what a user of the library does for a
+robustness curve). Both sides start from nothing and end with robust
+accuracies. The two alternate, round by round; medians are compared. At one eps
+the robust accuracies must be equal (the bench says so if not).
 
     python bench/autoattack_speed.py [--model fm-resnet] [--n 32] [--eps 4/255] [--version standard] [--rounds 2]
     python bench/autoattack_speed.py --eps 2/255,4/255,8/255   # a robustness curve
 
 With several eps lkadv attacks at each eps only the samples still robust at the
 next smaller one (a sample broken inside a smaller ball is broken inside the
-larger one); the direct runs start from scratch at every eps.
+larger one); the direct runs start from scratch at every eps. The robust
+accuracies can then differ: a direct run at a larger eps may miss a sample it
+broke at a smaller one (AutoAttack is not monotone in eps); lkadv counts it as
+broken, with the smaller eps' example as the witness.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 import torch
 
 from lkadv.config import load_options, parse_eps
+from lkadv.datasets._fashion_mnist import load_split
 from lkadv.executors import run
 from lkadv.models import build_classifier
 from lkadv.planner import Unit, make_plan
@@ -66,10 +72,8 @@ def main() -> None:
         device="cpu",
     )
     plan = make_plan(load_options({**base, "run_dir": "unused"}, env={}, config_file=None), host)
-    x = plan.imageset.load(list(plan.subset.positions))
-    y = plan.imageset.labels[list(plan.subset.positions)]
+    positions = list(plan.subset.positions)
     cells = sorted((c for c in plan.cells if c.threat.kind == "attack"), key=lambda c: c.threat.eps or 0)
-    clf, _ = build_classifier(host.registries.models.get(args.model))
 
     def lkadv_side() -> dict[float, int]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -77,6 +81,11 @@ def main() -> None:
         return {c.eps: c.accuracy.k for c in result.summary.cells if c.kind == "attack" and c.accuracy}
 
     def direct_side() -> dict[float, int]:
+        # From nothing to robust accuracies, like the lkadv side: read the samples, build the model, attack.
+        images, labels = load_split("test")
+        x = torch.from_numpy(images[positions]).float().div(255)[:, None]
+        y = torch.from_numpy(labels[positions]).long()
+        clf, _ = build_classifier(host.registries.models.get(args.model))
         out = {}
         for cell in cells:
             eps = float(cell.threat.eps or 0)
