@@ -36,6 +36,7 @@ def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
             default_limit=1000,
             default_eps={"linf": (1 / 255, 2 / 255, 4 / 255, 8 / 255), "l2": (0.25, 0.5, 1.0), "l1": (2.0, 5.0, 10.0)},
             default_batch_size=500,
+            mce_baseline="fm-resnet",
             description="Fashion-MNIST test split (10,000 28x28 grey images, 10 classes), shipped",
         )
     )
