@@ -71,3 +71,13 @@ def test_contract_breaking_attack_fails_its_cells_only(tmp_path, toy_host):
     assert all(c.status == "done" for c in result.summary.cells if not c.label.startswith("cheat"))
     with Ledger(tmp_path) as ledger:
         assert ledger.run()["status"] == "failed"
+
+
+@pytest.mark.parametrize("attack", ["fgsm", "pgd"])
+def test_eps_zero_gives_clean_accuracy(tmp_path, toy_host, attack):
+    result = run(_opts(tmp_path, attacks=attack, eps="0"), host=toy_host)
+    outs = _outcomes(tmp_path, result)
+    for model in ("toy-0", "toy-1"):
+        clean, attacked = (c for c in result.plan.cells if c.model.name == model)
+        assert (outs[clean.key].correct == outs[attacked.key].correct).all()
+        assert (outs[clean.key].pred == outs[attacked.key].pred).all()

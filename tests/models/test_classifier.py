@@ -86,3 +86,12 @@ def test_three_channel_normalization():
     mean = torch.tensor([0.1, 0.2, 0.3]).view(1, 3, 1, 1)
     std = torch.tensor([0.5, 0.25, 0.125]).view(1, 3, 1, 1)
     torch.testing.assert_close(clf(x), net((x - mean) / std))
+
+
+def test_channels_last_gives_the_same_logits():
+    x = torch.rand(6, 3, 8, 8)
+    plain = Classifier(TinyNet(channels=3, seed=4), mean=(0.5,) * 3, std=(0.25,) * 3, num_classes=4)
+    fast = Classifier(TinyNet(channels=3, seed=4), mean=(0.5,) * 3, std=(0.25,) * 3, num_classes=4, channels_last=True)
+    assert fast.network.conv.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast(x), plain(x), rtol=1e-5, atol=1e-5)
+    assert fast.with_precision("bf16").channels_last

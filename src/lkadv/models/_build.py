@@ -68,6 +68,7 @@ def build_classifier(
     precision: str = "fp32",
     merge: bool = True,
     network: nn.Module | None = None,
+    channels_last: bool = True,
 ) -> tuple[Classifier, BuildReport]:
     """Build, wrap and (if possible) merge a model, checking the merge.
 
@@ -81,6 +82,7 @@ def build_classifier(
         precision: Autocast precision of the forward pass.
         merge: Whether to re-parameterize.
         network: A prebuilt network (skips the factory).
+        channels_last: Run in channels-last memory format (after merging).
 
     Returns:
         The classifier and a report of the merge.
@@ -117,4 +119,7 @@ def build_classifier(
                 f"model {spec.name!r}: re-parameterized logits differ from the unmerged ones by "
                 f"{rel_err:.3g} of the logit scale (tolerance {spec.reparam_rtol:g}); the merge is wrong"
             )
+    if channels_last:
+        clf.channels_last = True
+        network.to(memory_format=torch.channels_last)
     return clf, BuildReport(merged, rel_err, spec.reparam_rtol)

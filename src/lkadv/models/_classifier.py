@@ -62,6 +62,8 @@ class Classifier(nn.Module):
         num_classes: Expected logit count (checked on every call).
         precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
         name: Name used in messages.
+        channels_last: Run the network in channels-last memory format (converts it
+            in place); 1.2-1.5x faster convolutions on CPU and tensor-core GPUs.
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class Classifier(nn.Module):
         num_classes: int,
         precision: str = "fp32",
         name: str = "model",
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         if precision not in PRECISIONS:
@@ -88,6 +91,9 @@ class Classifier(nn.Module):
         self.precision = precision
         self.name = name
         self.training = False
+        self.channels_last = channels_last
+        if channels_last:
+            self.network.to(memory_format=torch.channels_last)
 
     def train(self, mode: bool = True) -> Classifier:
         """Stay in eval mode: BatchNorm statistics and dropout must never change results."""
@@ -108,6 +114,7 @@ class Classifier(nn.Module):
         twin.register_buffer("mean", self.mean)
         twin.register_buffer("std", self.std)
         twin.num_classes, twin.name, twin.training = self.num_classes, self.name, False
+        twin.channels_last = self.channels_last
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
         twin.precision = precision
@@ -117,6 +124,8 @@ class Classifier(nn.Module):
         """Logits (float32) of images in [0, 1]."""
         x = x.to(self.device)
         z = (x - self.mean) / self.std
+        if self.channels_last and z.ndim == 4:
+            z = z.contiguous(memory_format=torch.channels_last)
         dtype = PRECISIONS[self.precision]
         ctx = torch.autocast(self.device.type, dtype=dtype) if dtype is not None else nullcontext()
         with ctx:

@@ -164,6 +164,7 @@ def train_zoo(
         path = out / f"{entry.name}.safetensors"
         state = {k: v.contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(path), metadata={"lkadv_model": entry.name, "format": "pt"})
+        path.chmod(0o644)  # safetensors writes 0600; installed package data must be world-readable
         manifest[entry.name] = {
             "file": path.name,
             "sha256": sha256_file(path),
