@@ -8,10 +8,10 @@ and stores its outputs as test data.
 
     python bench/corruption_fixture.py [--venv DIR] [--python PYTHON3.10] [--out DIR]
 
-Fixture contents (``icref_fixture.npz``, uint8 unless stated):
+Fixture contents (``icref_fixture.npz.xz``: an .npz, xz-compressed; uint8 unless stated):
   natural                 2 x 224 x 224 x 3: scikit-image's astronaut and chelsea
-  det_<name>              5 severities x 2 images: the deterministic corruptions
-  det_fog, fog_maps       fog, and the plasma maps it drew (float32)
+  det_<name>              5 severities x 1 image (astronaut): the deterministic corruptions
+  det_fog, fog_maps       fog, and the plasma maps it drew (float16)
   det_motion_blur, motion_angles, det_frost, frost_draws: outputs and recorded draws
   fashion                 N x 28 x 28 Fashion-MNIST test images (25 a class)
   fm_<name>               5 x N x 28 x 28: the 11 random corruptions at 28 px
@@ -23,6 +23,8 @@ on the reference outputs at 224 px, and the versions used.
 from __future__ import annotations
 
 import argparse
+import io
+import lzma
 import shutil
 import subprocess
 import sys
@@ -82,12 +84,30 @@ def fashion_images() -> np.ndarray:
     return images[np.sort(picks)]
 
 
+def pack(raw: Path, out: Path) -> None:
+    """Keep the first natural image's 224-px outputs, store maps as float16, and xz-compress (size budget)."""
+    with np.load(raw) as data:
+        arrays = {k: data[k] for k in data.files}
+    for key in [k for k in arrays if k.startswith("det_")] + ["motion_angles", "frost_draws", "fog_maps"]:
+        arrays[key] = arrays[key][:, :1]
+    arrays["fog_maps"] = arrays["fog_maps"].astype(np.float16)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(lzma.compress(buffer.getvalue(), preset=9 | lzma.PRESET_EXTREME))
+    tmp.replace(out)  # never a half-written fixture
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--venv", type=Path, default=HERE / ".icref-venv")
     parser.add_argument("--python", default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "corruptions" / "data")
+    parser.add_argument("--pack-only", type=Path, default=None, help="only pack a raw fixture .npz written earlier")
     args = parser.parse_args()
+    if args.pack_only:
+        pack(args.pack_only, args.out / "icref_fixture.npz.xz")
+        return
     exe = ensure_venv(args.venv, args.python or find_python())
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,11 +117,10 @@ def main() -> None:
         subprocess.run(
             [str(exe), str(HERE / "_icref_worker.py"), "fixture", str(inputs), str(npz), str(js)], check=True
         )
-        # Written whole, then moved: never a half-written fixture.
-        shutil.move(npz, args.out / "icref_fixture.npz")
+        pack(npz, args.out / "icref_fixture.npz.xz")
         shutil.move(js, args.out / "icref_fixture.json")
-    size = (args.out / "icref_fixture.npz").stat().st_size
-    print(f"wrote {args.out / 'icref_fixture.npz'} ({size / 1e6:.2f} MB) and icref_fixture.json")
+    size = (args.out / "icref_fixture.npz.xz").stat().st_size
+    print(f"wrote {args.out / 'icref_fixture.npz.xz'} ({size / 1e6:.2f} MB) and icref_fixture.json")
 
 
 if __name__ == "__main__":

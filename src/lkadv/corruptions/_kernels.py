@@ -95,16 +95,32 @@ def cv2_gaussian_kernel1d(ksize: int, sigma: float) -> torch.Tensor:
     return k / k.sum()
 
 
+def _correlate(xp: torch.Tensor, kernel: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``sum_ij k[i, j] * xp[..., i:i+h, j:j+w]``: valid correlation of a padded batch with a small kernel.
+
+    A sum of shifted slices: several times faster than ``F.conv2d`` with one
+    input and one output channel on the CPU, and exact.
+    """
+    weights = kernel.double().tolist()
+    out: torch.Tensor | None = None
+    for i, row in enumerate(weights):
+        for j, weight in enumerate(row):
+            if weight == 0:
+                continue
+            term = xp[..., i : i + h, j : j + w]
+            out = term * weight if out is None else out.add_(term, alpha=weight)
+    return out if out is not None else torch.zeros_like(xp[..., :h, :w])
+
+
 def blur_separable(x: torch.Tensor, kh: torch.Tensor, kw: torch.Tensor, mode: str) -> torch.Tensor:
     """Correlate each channel of ``x`` (NCHW) with ``kh`` along rows and ``kw`` along columns."""
-    n, c, h, w = x.shape
-    flat = x.reshape(n * c, 1, h, w)
+    h, w = x.shape[-2:]
     rh, rw = (len(kh) - 1) // 2, (len(kw) - 1) // 2
     if len(kh) > 1:
-        flat = F.conv2d(pad(flat, (rh, len(kh) - 1 - rh), (0, 0), mode), kh.to(x).view(1, 1, -1, 1))
+        x = _correlate(pad(x, (rh, len(kh) - 1 - rh), (0, 0), mode), kh.view(-1, 1), h, w)
     if len(kw) > 1:
-        flat = F.conv2d(pad(flat, (0, 0), (rw, len(kw) - 1 - rw), mode), kw.to(x).view(1, 1, 1, -1))
-    return flat.reshape(n, c, h, w)
+        x = _correlate(pad(x, (0, 0), (rw, len(kw) - 1 - rw), mode), kw.view(1, -1), h, w)
+    return x
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float, mode: str = "replicate", truncate: float = 4.0) -> torch.Tensor:
@@ -151,9 +167,8 @@ def filter2d(x: torch.Tensor, kernel: torch.Tensor, mode: str) -> torch.Tensor:
         if per_image:
             weight = k[:, None].repeat_interleave(c, 0)  # [N*C, 1, kh, kw]
             out = F.conv2d(xp.reshape(1, n * c, *xp.shape[-2:]), weight, groups=n * c)
-        else:
-            out = F.conv2d(xp.reshape(n * c, 1, *xp.shape[-2:]), k[None, None])
-        return out.reshape(n, c, h, w)
+            return out.reshape(n, c, h, w)
+        return _correlate(xp, kernel, h, w)
     # Correlation through the FFT: zero-pad the kernel to the padded image; the
     # first h x w outputs never wrap around.
     hp, wp = xp.shape[-2:]
