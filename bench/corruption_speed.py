@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")))
     parser.add_argument("--venv", type=Path, default=HERE / ".icref-venv")
     parser.add_argument("--skip-reference", type=Path, default=None, help="reuse reference timings from a JSON file")
+    parser.add_argument("--save-reference", type=Path, default=None, help="write the reference timings to a JSON file")
     args = parser.parse_args()
     import torch
 
@@ -84,6 +85,8 @@ def main() -> None:
         ref = json.loads(args.skip_reference.read_text())
     else:
         ref = reference_times(args.venv, args.ref_images, args.threads)
+        if args.save_reference:
+            args.save_reference.write_text(json.dumps(ref))
     ours = lkadv_times(args.batch, args.device)
     print(f"224 px, severities 1-5, {args.threads} thread(s); lkadv on {args.device}, batch {args.batch}")
     print(f"{'corruption':20s} {'ref img/s':>10s} {'lkadv img/s':>12s} {'ratio':>8s}")

@@ -5,6 +5,7 @@ import pytest
 import torch
 from scipy import ndimage
 
+from lkadv.corruptions import get_corruption
 from lkadv.corruptions._blur import _glass_waves, glass_permutation
 from lkadv.corruptions._color import hsv_to_rgb, rgb_to_hsv
 from lkadv.corruptions._kernels import filter2d, gaussian_blur, pad_index
@@ -56,8 +57,8 @@ def test_glass_waves_equal_the_sequential_loop(d):
     h, w = 23, 19
     perm = glass_permutation(1, h, w, d, 1, torch.Generator().manual_seed(5), torch.device("cpu"))[0]
     positions, _ = _glass_waves(h, w, d)
-    offsets = torch.randint(-d, d, (1, len(positions), 2), generator=torch.Generator().manual_seed(5))[0]
-    offset_of = {int(p): (int(o[0]), int(o[1])) for p, o in zip(positions, offsets, strict=True)}
+    code = torch.randint(0, 4 * d * d, (1, len(positions)), generator=torch.Generator().manual_seed(5))[0]
+    offset_of = {int(p): (int(c) // (2 * d) - d, int(c) % (2 * d) - d) for p, c in zip(positions, code, strict=True)}
     source = list(range(h * w))
     for hh in range(h - d, d, -1):  # the reference's loop, one step at a time
         for ww in range(w - d, d, -1):
@@ -69,3 +70,22 @@ def test_glass_waves_equal_the_sequential_loop(d):
 def test_glass_waves_are_few_at_224():
     positions, waves = _glass_waves(224, 224, 4)
     assert len(positions) == 216 * 216 and len(waves) < len(positions) / 20
+
+
+@pytest.mark.parametrize("severity", [1, 3, 5])
+def test_closed_form_brightness_and_saturate_equal_the_hsv_round_trip(severity):
+    from lkadv.corruptions._params import param
+
+    x = torch.rand(2, 3, 16, 16, dtype=torch.float64)
+    x[0, :, :4] = x[0, :1, :4]  # grey pixels
+    x[1, :, :2] = 0  # black pixels
+    c = param("brightness", severity)
+    hsv = rgb_to_hsv(x)
+    hsv[:, 2] = (hsv[:, 2] + c).clamp(0, 1)
+    ours = get_corruption("brightness")(x, severity, torch.Generator())
+    torch.testing.assert_close(ours, hsv_to_rgb(hsv).clamp(0, 1))
+    a, b = param("saturate", severity)
+    hsv = rgb_to_hsv(x)
+    hsv[:, 1] = (hsv[:, 1] * a + b).clamp(0, 1)
+    ours = get_corruption("saturate")(x, severity, torch.Generator())
+    torch.testing.assert_close(ours, hsv_to_rgb(hsv).clamp(0, 1))

@@ -12,12 +12,13 @@ from functools import lru_cache
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from lkadv.corruptions._kernels import disk_kernel, filter2d
 from lkadv.corruptions._kernels import gaussian_blur as _gaussian
 from lkadv.corruptions._params import param
 from lkadv.corruptions._scale import supersampled
-from lkadv.corruptions._wrap import corruption
+from lkadv.corruptions._wrap import corruption, corruption_in_chunks
 
 __all__ = [
     "defocus_blur",
@@ -26,7 +27,6 @@ __all__ = [
     "glass_permutation",
     "motion_blur",
     "motion_blur_with_angles",
-    "motion_kernels",
     "zoom_blur",
 ]
 
@@ -109,14 +109,16 @@ def glass_permutation(
     positions, waves = _glass_waves(h, w, max_delta)
     positions = positions.to(device)
     for _ in range(iterations):
-        offsets = torch.randint(-max_delta, max_delta, (n, len(positions), 2), generator=generator, device=device)
-        targets = positions[None] + offsets[..., 0] * w + offsets[..., 1]
+        # One draw per step: (dy, dx) uniform on [-d, d - 1]^2, as the reference's two randints.
+        span = 2 * max_delta
+        code = torch.randint(0, span * span, (n, len(positions)), generator=generator, device=device)
+        targets = positions[None] + (code // span - max_delta) * w + (code % span - max_delta)
         for start, stop in waves:
-            source[:, positions[start:stop]] = source.gather(1, targets[:, start:stop])
+            source.index_copy_(1, positions[start:stop], source.gather(1, targets[:, start:stop]))
     return source
 
 
-@corruption
+@corruption_in_chunks(1 << 22)  # its shuffle loop costs per call, whatever the batch: larger chunks
 def glass_blur(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """Gaussian blur, 8-bit truncation, the reference's local pixel shuffle, gaussian blur again."""
     sigma, delta, iterations = param("glass_blur", severity)
@@ -136,49 +138,35 @@ def glass_blur(x: torch.Tensor, severity: int, generator: torch.Generator) -> to
 # ---------------------------------------------------------------------- motion
 
 
-def motion_kernels(angles: torch.Tensor, radius: int, sigma: float, h: int, w: int) -> torch.Tensor:
-    """The reference's motion-blur kernels, one per angle, for correlation with replicate borders.
+def motion_blur_with_angles(x: torch.Tensor, angles: torch.Tensor, radius: float, sigma: float) -> torch.Tensor:
+    """Motion blur of ``x`` at given per-image angles (degrees), lengths already scaled.
 
-    The reference sums ``width = 2 * radius + 1`` copies of the image shifted by
-    ``-ceil(i * (sin, cos)(angle) - 0.5)``, weighted by a half Gaussian, and
-    stops at the first shift that leaves the image.
-
-    Args:
-        angles: ``[N]`` angles in degrees (float64).
-        radius: Kernel radius in pixels.
-        sigma: Gaussian sigma in pixels.
-        h: Image height (for the reference's stop rule).
-        w: Image width.
-
-    Returns:
-        ``[N, 2 * width - 1, 2 * width - 1]`` float64 kernels.
+    The kernel is a line of at most ``2 * radius + 1`` taps, different for each
+    image: a sum of shifted slices of the replicate-padded image, per image,
+    costs a fraction of a dense or FFT convolution with an ``(4r+1)^2`` kernel.
     """
-    width = 2 * radius + 1
+    r = max(0, round(radius))
+    width = 2 * r + 1
+    n, _, h, w = x.shape
     i = torch.arange(width, dtype=torch.float64)
-    weights = torch.exp(-(i**2) / (2 * sigma**2))
-    weights = weights / weights.sum()
+    profile = torch.exp(-(i**2) / (2 * sigma**2)) if sigma > 0 else (i == 0).double()
+    weights: list[float] = (profile / profile.sum()).tolist()
     rad = torch.deg2rad(angles.double().cpu())
     py, px = width * torch.sin(rad), width * torch.cos(rad)
     hyp = torch.hypot(py, px)
-    dy = -torch.ceil(i[None] * py[:, None] / hyp[:, None] - 0.5).long()
-    dx = -torch.ceil(i[None] * px[:, None] / hyp[:, None] - 0.5).long()
-    inside = (dy.abs() < h) & (dx.abs() < w)
-    valid = torch.cumprod(inside.long(), 1).bool()  # the reference breaks at the first miss
-    size = 2 * width - 1
-    centre = width - 1
-    n = len(angles)
-    kernels = torch.zeros(n, size, size, dtype=torch.float64)
-    image = torch.arange(n)[:, None].expand(-1, width)
-    rows = (centre - dy).clamp(0, size - 1)
-    cols = (centre - dx).clamp(0, size - 1)
-    kernels.index_put_((image, rows, cols), weights[None] * valid, accumulate=True)
-    return kernels
-
-
-def motion_blur_with_angles(x: torch.Tensor, angles: torch.Tensor, radius: float, sigma: float) -> torch.Tensor:
-    """Motion blur of ``x`` at given per-image angles (degrees), lengths already scaled."""
-    kernels = motion_kernels(angles, max(0, round(radius)), sigma, *x.shape[-2:])
-    return filter2d(x, kernels, "replicate")
+    dy = (-torch.ceil(i[None] * py[:, None] / hyp[:, None] - 0.5)).long().tolist()
+    dx = (-torch.ceil(i[None] * px[:, None] / hyp[:, None] - 0.5)).long().tolist()
+    m = width - 1
+    xp = F.pad(x, (m, m, m, m), mode="replicate")
+    out = torch.zeros_like(x)
+    for k in range(n):
+        for t in range(width):
+            sy, sx = dy[k][t], dx[k][t]
+            if abs(sy) >= h or abs(sx) >= w:
+                break  # the reference stops where the motion leaves the image
+            # output(p) = x(p - (sy, sx)), edges replicated
+            out[k].add_(xp[k, :, m - sy : m - sy + h, m - sx : m - sx + w], alpha=weights[t])
+    return out
 
 
 @corruption
@@ -192,41 +180,34 @@ def motion_blur(x: torch.Tensor, severity: int, generator: torch.Generator) -> t
 # ------------------------------------------------------------------------ zoom
 
 
-def _zoom_axis(n: int, factor: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Linear-interpolation taps of the reference's ``clipped_zoom`` along one axis.
+def clipped_zooms(x: torch.Tensor, factors: tuple[float, ...]) -> torch.Tensor:
+    """``sum_z clipped_zoom(x, z)`` over ``factors``, as the reference computes each zoom.
 
-    The reference crops the centre ``ceil(n / z)`` samples, zooms them with
-    ``scipy.ndimage.zoom(order=1)`` to ``round(crop * z)`` samples (corner-aligned
-    grid) and keeps the first ``n``; missing samples count as 0.
-
-    Returns:
-        ``(i0, i1, frac, present)`` over the ``n`` output samples.
+    The reference crops the centre ``ceil(n / z)`` samples of each axis, zooms
+    them with ``scipy.ndimage.zoom(order=1)`` to ``round(crop * z)`` samples (a
+    corner-aligned grid: bilinear with ``align_corners=True``) and keeps the
+    first ``n``; missing samples count as 0. Channels-last memory makes torch's
+    bilinear kernel about twice as fast on the CPU.
     """
-    crop = math.ceil(n / factor)
-    top = (n - crop) // 2
-    out = round(crop * factor)
-    o = torch.arange(n, dtype=torch.float64)
-    coord = o * ((crop - 1) / (out - 1)) if out > 1 else torch.zeros(n, dtype=torch.float64)
-    i0 = torch.floor(coord).clamp(0, max(crop - 1, 0))
-    frac = coord - i0
-    i0 = i0.long()
-    i1 = (i0 + 1).clamp(max=crop - 1)
-    present = o < out
-    return i0 + top, i1 + top, frac, present
+    _, _, h, w = x.shape
+    xc = x.contiguous(memory_format=torch.channels_last)
+    total = torch.zeros_like(xc)
+    for factor in factors:
+        if factor == 1.0:  # the identity zoom: interpolation at the sample points themselves
+            total += xc
+            continue
+        ch, cw = math.ceil(h / factor), math.ceil(w / factor)
+        top, left = (h - ch) // 2, (w - cw) // 2
+        oh, ow = round(ch * factor), round(cw * factor)
+        crop = xc[..., top : top + ch, left : left + cw]
+        zoomed = F.interpolate(crop, size=(oh, ow), mode="bilinear", align_corners=True)
+        total[..., : min(h, oh), : min(w, ow)] += zoomed[..., :h, :w]
+    return total.contiguous()
 
 
 @corruption
 def zoom_blur(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """The average of the image and its centre zooms by factors ``1 .. stop`` (relative: native)."""
     stop, step = param("zoom_blur", severity)
-    factors = np.arange(1, stop, step)  # the reference's exact factors
-    h, w = x.shape[-2:]
-    total = x.clone()
-    for factor in factors.tolist():
-        r0, r1, rf, rp = (t.to(x.device) for t in _zoom_axis(h, factor))
-        c0, c1, cf, cp = (t.to(x.device) for t in _zoom_axis(w, factor))
-        rf, cf = rf.to(x.dtype), cf.to(x.dtype)
-        rows = x.index_select(-2, r0) * (1 - rf)[:, None] + x.index_select(-2, r1) * rf[:, None]
-        layer = rows.index_select(-1, c0) * (1 - cf) + rows.index_select(-1, c1) * cf
-        total += layer * (rp[:, None] & cp[None, :]).to(x.dtype)
-    return (total / (len(factors) + 1)).clamp(0, 1)
+    factors = tuple(np.arange(1, stop, step).tolist())  # the reference's exact factors
+    return ((x + clipped_zooms(x, factors)) / (len(factors) + 1)).clamp(0, 1)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lkadv.corruptions._color import as_rgb, hsv_to_rgb, rgb_to_hsv
+from lkadv.corruptions._color import as_rgb
 from lkadv.corruptions._kernels import blur_separable, gaussian_kernel1d
 from lkadv.corruptions._params import param
 from lkadv.corruptions._scale import reference_size, supersampled
@@ -25,13 +25,19 @@ __all__ = ["brightness", "contrast", "elastic_transform", "jpeg_compression", "p
 
 @corruption
 def brightness(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
-    """Add c to the HSV value (grey images: to the grey level)."""
+    """Add c to the HSV value (grey images: to the grey level).
+
+    With hue and saturation fixed, every RGB channel is proportional to the
+    value V, so the HSV round trip of the reference is ``rgb * V' / V`` (and
+    ``V'`` on black pixels): the same numbers in three operations.
+    """
     c = param("brightness", severity)
     if x.shape[1] == 1:
         return (x + c).clamp(0, 1)
-    hsv = rgb_to_hsv(x)
-    hsv = torch.cat([hsv[:, :2], (hsv[:, 2:] + c).clamp(0, 1)], 1)
-    return hsv_to_rgb(hsv).clamp(0, 1)
+    v = x.amax(1, keepdim=True)
+    v_new = (v + c).clamp(0, 1)
+    scale = v_new / torch.where(v > 0, v, torch.ones_like(v))
+    return torch.where(v > 0, x * scale, v_new.expand_as(x)).clamp(0, 1)
 
 
 @corruption
@@ -42,17 +48,28 @@ def contrast(x: torch.Tensor, severity: int, generator: torch.Generator) -> torc
     return ((x - means) * c + means).clamp(0, 1)
 
 
+def _saturate_rgb(rgb: torch.Tensor, a: float, b: float) -> torch.Tensor:
+    """Skimage's HSV round trip with ``S' = clip(S * a + b)``, in closed form.
+
+    Each channel is ``V * (1 - S * f(H))``, so with H and V fixed it becomes
+    ``V - (V - rgb) * S' / S``; grey pixels (S = 0) get hue 0 in skimage, hence
+    red = V and green = blue = ``V * (1 - S')``.
+    """
+    v = rgb.amax(1, keepdim=True)
+    delta = v - rgb.amin(1, keepdim=True)
+    s = torch.where(v > 0, delta / torch.where(v > 0, v, torch.ones_like(v)), torch.zeros_like(v))
+    s = torch.where(delta > 0, s, torch.zeros_like(s))
+    s_new = (s * a + b).clamp(0, 1)
+    coloured = v - (v - rgb) * (s_new / torch.where(s > 0, s, torch.ones_like(s)))
+    grey = torch.cat([v, v * (1 - s_new), v * (1 - s_new)], 1)
+    return torch.where(s > 0, coloured, grey).clamp(0, 1)
+
+
 @corruption
 def saturate(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """Scale and shift the HSV saturation (grey images: the red channel of the result, as the reference)."""
     a, b = param("saturate", severity)
-
-    def run(rgb: torch.Tensor) -> torch.Tensor:
-        hsv = rgb_to_hsv(rgb)
-        hsv = torch.cat([hsv[:, :1], (hsv[:, 1:2] * a + b).clamp(0, 1), hsv[:, 2:]], 1)
-        return hsv_to_rgb(hsv).clamp(0, 1)
-
-    return as_rgb(x, run, back=lambda rgb: rgb[:, :1])
+    return as_rgb(x, lambda rgb: _saturate_rgb(rgb, a, b), back=lambda rgb: rgb[:, :1])
 
 
 @corruption
@@ -110,7 +127,7 @@ def pixelate(x: torch.Tensor, severity: int, generator: torch.Generator) -> torc
     sh, sw = max(1, int(h * c)), max(1, int(w * c))
     mh = _box_matrix(h, sh).to(x.device, x.dtype)
     mw = _box_matrix(w, sw).to(x.device, x.dtype)
-    small = torch.einsum("ih,nchw,jw->ncij", mh, x, mw)
+    small = mh @ x @ mw.T
     big = small.index_select(-2, _nearest_index(sh, h).to(x.device))
     return big.index_select(-1, _nearest_index(sw, w).to(x.device)).clamp(0, 1)
 

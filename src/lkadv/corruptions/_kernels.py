@@ -33,7 +33,7 @@ __all__ = [
     "pad_index",
 ]
 
-# Above this many taps, a 2-D filter goes through the FFT (cheaper than direct conv on CPU and GPU).
+# Above this many taps a 2-D filter goes through the FFT, below as one depthwise convolution (faster on the CPU).
 _FFT_TAPS = 121
 
 
@@ -71,6 +71,11 @@ def pad_index(n: int, before: int, after: int, mode: str) -> torch.Tensor:
 def pad(x: torch.Tensor, ph: tuple[int, int], pw: tuple[int, int], mode: str) -> torch.Tensor:
     """Pad the last two axes of ``x`` by ``ph`` rows and ``pw`` columns under ``mode``."""
     h, w = x.shape[-2:]
+    # F.pad is several times faster than index_select where it applies.
+    if mode == "replicate" and x.dim() == 4:
+        return F.pad(x, (pw[0], pw[1], ph[0], ph[1]), mode="replicate")
+    if mode == "reflect101" and x.dim() == 4 and max(ph) < h and max(pw) < w:
+        return F.pad(x, (pw[0], pw[1], ph[0], ph[1]), mode="reflect")
     if ph != (0, 0):
         x = x.index_select(-2, pad_index(h, ph[0], ph[1], mode).to(x.device))
     if pw != (0, 0):
@@ -96,20 +101,16 @@ def cv2_gaussian_kernel1d(ksize: int, sigma: float) -> torch.Tensor:
 
 
 def _correlate(xp: torch.Tensor, kernel: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """``sum_ij k[i, j] * xp[..., i:i+h, j:j+w]``: valid correlation of a padded batch with a small kernel.
+    """Valid correlation of a padded NCHW batch with one small 2-D kernel, every channel alike.
 
-    A sum of shifted slices: several times faster than ``F.conv2d`` with one
-    input and one output channel on the CPU, and exact.
+    Runs as one depthwise convolution over all ``N * C`` planes: on the CPU,
+    oneDNN's depthwise kernel is an order of magnitude faster than a
+    convolution with one input and one output channel over a batch of planes.
     """
-    weights = kernel.double().tolist()
-    out: torch.Tensor | None = None
-    for i, row in enumerate(weights):
-        for j, weight in enumerate(row):
-            if weight == 0:
-                continue
-            term = xp[..., i : i + h, j : j + w]
-            out = term * weight if out is None else out.add_(term, alpha=weight)
-    return out if out is not None else torch.zeros_like(xp[..., :h, :w])
+    n, c, hp, wp = xp.shape
+    weight = kernel.to(device=xp.device, dtype=xp.dtype).expand(n * c, 1, *kernel.shape[-2:])
+    out = F.conv2d(xp.reshape(1, n * c, hp, wp), weight, groups=n * c)
+    return out.reshape(n, c, h, w)
 
 
 def blur_separable(x: torch.Tensor, kh: torch.Tensor, kw: torch.Tensor, mode: str) -> torch.Tensor:

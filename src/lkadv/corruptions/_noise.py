@@ -36,11 +36,10 @@ def shot_noise(x: torch.Tensor, severity: int, generator: torch.Generator) -> to
 def impulse_noise(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """Salt and pepper: each value is replaced with probability c, by 0 or 1 with equal odds."""
     c = param("impulse_noise", severity)
-    u = torch.rand((2, *x.shape), generator=generator, device=x.device, dtype=x.dtype)
-    flipped = u[0] < c
-    salt = u[1] < 0.5
-    out = torch.where(flipped & salt, torch.ones_like(x), x)
-    return torch.where(flipped & ~salt, torch.zeros_like(x), out)
+    # One uniform per value: below c/2 pepper, in [c/2, c) salt (each with probability c/2).
+    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+    out = torch.where(u < c, torch.ones_like(x), x)
+    return torch.where(u < c / 2, torch.zeros_like(x), out)
 
 
 @corruption
