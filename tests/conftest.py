@@ -14,6 +14,15 @@ from torch import nn
 from lkadv.plugins import PluginHost
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The kit's fixtures come from the pytest11 entry point; an editable install made
+    # before that entry point existed lacks it, so register the module by hand then.
+    if not config.pluginmanager.has_plugin("lkadv"):
+        from lkadv.testing import _pytest_plugin
+
+        config.pluginmanager.register(_pytest_plugin, "lkadv")
+
+
 @pytest.fixture(scope="session")
 def host() -> PluginHost:
     """The built-in plugins only (no third-party entry points)."""

@@ -14,6 +14,7 @@ PACKAGES = [
     "lkadv.config",
     "lkadv.corruptions",
     "lkadv.datasets",
+    "lkadv.datasets.imagenet",
     "lkadv.errors",
     "lkadv.executors",
     "lkadv.metrics",
@@ -24,6 +25,7 @@ PACKAGES = [
     "lkadv.reporters",
     "lkadv.specs",
     "lkadv.store",
+    "lkadv.testing",
     "lkadv.zoo",
 ]
 
@@ -87,3 +89,10 @@ def test_version_matches_metadata():
     from importlib.metadata import version
 
     assert lkadv.__version__ == version("lkadv")
+
+
+def test_the_pytest_plugin_entry_point_stays_light():
+    # pytest loads it in every run where lkadv is installed: no torch at import.
+    code = "import sys, lkadv.testing, lkadv.testing._pytest_plugin; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -80,3 +80,27 @@ def test_bad_config_files(tmp_path):
 def test_parsers():
     assert parse_eps("8/255, 0.01,8/255", "x") == (0.01, 8 / 255)
     assert parse_params(["pgd.steps=3", "fgsm.loss=margin"], "x") == {"pgd": {"steps": "3"}, "fgsm": {"loss": "margin"}}
+
+
+def test_data_options_from_flag_env_and_file(tmp_path):
+    from pathlib import Path
+
+    from lkadv.config import load_options
+    from lkadv.errors import ConfigError
+
+    cfg = tmp_path / "lkadv.toml"
+    cfg.write_text('[run]\non_bad_image = "skip"\nsubset = "fixed-5k"\ncache_dir = "off"\nworkers = 3\n')
+    opts = load_options({}, env={}, config_file=cfg)
+    assert (opts.on_bad_image, opts.subset, opts.prepared_cache(), opts.decode_workers()) == (
+        "skip",
+        "fixed-5k",
+        None,
+        3,
+    )
+    opts = load_options({"workers": 0}, env={"LKADV_ON_BAD_IMAGE": "fail", "LKADV_CACHE_DIR": str(tmp_path)})
+    assert opts.on_bad_image == "fail" and opts.prepared_cache() == Path(tmp_path) and opts.decode_workers() == 0
+    assert load_options({}, env={}).prepared_cache().parts[-2:] == ("lkadv", "prepared")
+    import pytest
+
+    with pytest.raises(ConfigError, match=r"--on-bad-image.*fail, skip"):
+        load_options({"on_bad_image": "ignore"}, env={})

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lkadv.config import load_options
-from lkadv.errors import ConfigError, SelectionError
+from lkadv.errors import ConfigError, DataError, SelectionError
 from lkadv.planner import Threat, balanced_subset, derive_seed, format_eps, make_plan
 
 
@@ -77,10 +77,17 @@ def test_plan_errors(host):
     with pytest.raises(ConfigError, match="does not select"):
         make_plan(_opts(attacks="fgsm", attack_params={"pgd": {"steps": 3}}), host)
     with pytest.raises(SelectionError, match="unknown dataset"):
-        make_plan(_opts(dataset="imagenet"), host)
+        make_plan(_opts(dataset="imagenett"), host)
 
 
 def test_default_models_follow_the_dataset(host):
     plan = make_plan(_opts(limit=20), host)
     assert {m.label_space for m in plan.models} == {"fashion-mnist"}
     assert len(plan.models) == 7
+
+
+def test_imagenet_without_root_names_the_setting(host, monkeypatch):
+    for var in ("LKADV_DATA_IMAGENET", "LKADV_DATA_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(DataError, match="LKADV_DATA_IMAGENET"):
+        make_plan(_opts(dataset="imagenet", models="timm:test_vit[pretrained=false]"), host)

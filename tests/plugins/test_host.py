@@ -76,8 +76,10 @@ def test_bad_spec_names_plugin_field_and_withdraws_everything():
     host = PluginHost(entry_points=False, extra=[("badspec", _BadSpec)])
     info = host.plugins["badspec"]
     assert info.status == "broken"
-    assert "'mean'" in info.errors[0] and "ModelSpec 'bad'" in info.errors[0]
+    assert "plugin 'badspec': ModelSpec 'bad': field 'mean' has 2 values" in info.errors[0]
     assert "fine" not in host.registries.models  # all or nothing
+    with pytest.raises(PluginError, match="plugin 'badspec': ModelSpec 'bad': field 'mean'"):
+        PluginHost(entry_points=False, extra=[("badspec", _BadSpec)], strict=True)
 
 
 class _Dup:

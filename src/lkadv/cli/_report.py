@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,14 +18,22 @@ __all__ = ["report"]
 @click.option("-f", "--format", "fmt", default="terminal", help="terminal, md, csv, json or a plugin's format.")
 @click.option("--run-id", default=None, type=int, help="Run to report (default: the latest).")
 @click.option("-o", "--output", default=None, type=click.Path(path_type=Path), help="Write to a file.")
+@click.option(
+    "--benchmarks", is_flag=True, help="A models x benchmarks table over every run in RUN_DIR (terminal or json)."
+)
 @click.pass_context
-def report(ctx: click.Context, run_dir: Path, fmt: str, run_id: int | None, output: Path | None) -> None:
+def report(
+    ctx: click.Context, run_dir: Path, fmt: str, run_id: int | None, output: Path | None, benchmarks: bool
+) -> None:
     """Report the run in RUN_DIR (default lkadv-runs)."""
     from lkadv.metrics import summarize
     from lkadv.reporters import rich_tables
     from lkadv.store import Ledger
 
     host = get_host(ctx)
+    if benchmarks:
+        _benchmarks(host, run_dir, fmt, output)
+        return
     spec = host.registries.reporters.get(fmt)
     with Ledger(run_dir) as ledger:
         summary = summarize(ledger, run_id, host)
@@ -37,6 +46,37 @@ def report(ctx: click.Context, run_dir: Path, fmt: str, run_id: int | None, outp
     if output is None:
         click.echo(text, nl=False)
         return
+    _write(output, text)
+
+
+def _write(output: Path, text: str) -> None:
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text(text)
     tmp.replace(output)
+
+
+def _benchmarks(host: Any, run_dir: Path, fmt: str, output: Path | None) -> None:
+    import json
+
+    from rich.table import Table
+
+    from lkadv.metrics import benchmark_table
+    from lkadv.store import Ledger
+
+    with Ledger(run_dir) as ledger:
+        section = benchmark_table(ledger, host)
+    if fmt == "json" or output is not None:
+        text = json.dumps(section.as_dict(), indent=2) + "\n"
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            _write(output, text)
+        return
+    table = Table(title=section.title, title_justify="left")
+    for column in section.columns:
+        table.add_column(column)
+    for row in section.rows:
+        table.add_row(*["-" if v is None else str(v) for v in row])
+    out_console.print(table)
+    for note in section.notes:
+        out_console.print(note, highlight=False)

@@ -37,6 +37,9 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
     help="Model of the run that normalizes CE/mCE (default: the dataset's; AlexNet's errors on ImageNet).",
 )
 @click.option("--limit", default=None, type=int, help="Samples: a seeded class-balanced subset; 0 for all.")
+@click.option(
+    "--subset", default=None, help="Fixed subset instead of --limit: fixed-5k, fixed-N or file:PATH (ids, one a line)."
+)
 @click.option("--seed", default=None, type=int, help="Base seed (default 0).")
 @click.option("--precision", default=None, type=click.Choice(["fp32", "bf16", "fp16"]), help="Attack precision.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:N or mps.")
@@ -44,6 +47,14 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--shard-size", default=None, type=int, help="Samples per unit of work and storage.")
 @click.option("--run-dir", default=None, type=click.Path(path_type=Path), help="Run directory (default lkadv-runs).")
 @click.option("--executor", default=None, help="Executor (default local).")
+@click.option(
+    "--on-bad-image",
+    default=None,
+    type=click.Choice(["fail", "skip"]),
+    help="A corrupt image stops the run (fail, default) or is left out and counted (skip).",
+)
+@click.option("--cache-dir", default=None, help="Prepared-data cache: auto (default), a folder, or off.")
+@click.option("--workers", default=None, type=int, help="Image-decoding worker processes.")
 @click.option("--config", "config_file", default=None, type=click.Path(path_type=Path), help="TOML config file.")
 @click.option("--resume", is_flag=True, help="Resume the latest run in --run-dir with its options.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")

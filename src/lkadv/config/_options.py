@@ -17,10 +17,25 @@ from typing import Any
 
 from lkadv.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "RunOptions", "load_options", "parse_eps", "parse_params"]
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "RunOptions",
+    "default_cache_dir",
+    "load_options",
+    "parse_eps",
+    "parse_params",
+]
 
 DEFAULT_CONFIG_FILE = "lkadv.toml"
 PRECISIONS = ("fp32", "bf16", "fp16")
+BAD_IMAGE = ("fail", "skip")
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where prepared data lives when ``cache_dir`` is ``auto``: ``$XDG_CACHE_HOME/lkadv/prepared``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    return Path(base) / "lkadv" / "prepared"
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,14 @@ class RunOptions:
         executor: Executor name.
         data_roots: Dataset roots by dataset name (from the config file's ``[data]``).
         strict_plugins: Fail on any plugin error.
+        subset: A named fixed subset instead of ``--limit``: ``fixed-5k`` (5,000
+            samples, class-balanced, chosen by a hash of the sample ids, the same
+            on every machine), ``fixed-N``, or ``file:PATH`` (one sample id a line).
+        on_bad_image: ``fail`` (a corrupt image stops the run with its path) or
+            ``skip`` (it is left out and counted in the run's record).
+        cache_dir: Prepared-data cache: ``auto`` (``$XDG_CACHE_HOME/lkadv/prepared``),
+            a folder, or ``off``.
+        workers: Image-decoding worker processes (default: up to 8, one core spared).
     """
 
     models: str = "all"
@@ -68,6 +91,24 @@ class RunOptions:
     executor: str = "local"
     data_roots: Mapping[str, str] = field(default_factory=dict)
     strict_plugins: bool = False
+    subset: str | None = None
+    on_bad_image: str = "fail"
+    cache_dir: str = "auto"
+    workers: int | None = None
+
+    def prepared_cache(self) -> Path | None:
+        """The prepared-data cache folder, or None when caching is off."""
+        if self.cache_dir.strip().lower() in ("off", "none", ""):
+            return None
+        if self.cache_dir.strip().lower() == "auto":
+            return default_cache_dir()
+        return Path(self.cache_dir).expanduser()
+
+    def decode_workers(self) -> int:
+        """Decoding worker processes to use."""
+        if self.workers is not None:
+            return self.workers
+        return min(8, max(0, (os.cpu_count() or 1) - 1))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -190,6 +231,10 @@ _CONVERTERS: dict[str, Any] = {
     "executor": lambda v, s: str(v).strip(),
     "data_roots": lambda v, s: _roots(v, s),
     "strict_plugins": _bool,
+    "subset": _optional_selector,
+    "on_bad_image": lambda v, s: _choice(v, s, BAD_IMAGE),
+    "cache_dir": lambda v, s: str(v).strip(),
+    "workers": lambda v, s: _int(v, s, 0),
 }
 
 

@@ -31,7 +31,7 @@ from lkadv.planner import Cell, Plan, Unit, derive_seed
 from lkadv.specs import AttackSpec, CorruptionSpec, ModelSpec
 from lkadv.store import Outcomes
 
-__all__ = ["HeadedClassifier", "LocalExecutor", "score"]
+__all__ = ["HeadedClassifier", "LocalExecutor", "score", "score_extras"]
 
 
 class HeadedClassifier(nn.Module):
@@ -54,9 +54,30 @@ def score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -
     Returns:
         ``(correct, pred, margin)`` numpy arrays.
     """
+    correct, pred, margin, _ = score_extras(model, x, y, batch_size, None)
+    return correct, pred, margin
+
+
+@torch.inference_mode()
+def score_extras(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    extras: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """:func:`score` plus the dataset's per-sample extras computed from the same logits.
+
+    Returns:
+        ``(correct, pred, margin, extras)``.
+    """
     correct, pred, margin = [], [], []
+    more: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(x), batch_size):
         logits = model(x[i : i + batch_size]).float()
+        if extras is not None:
+            for name, value in extras(logits).items():
+                more.setdefault(name, []).append(value.detach().cpu().numpy())
         yb = y[i : i + batch_size].to(logits.device)
         p = logits.argmax(1)
         true = logits.gather(1, yb[:, None]).squeeze(1)
@@ -65,11 +86,12 @@ def score(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -
         pred.append(p.cpu())
         margin.append((true - other).cpu())
     if not correct:
-        return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32), {}
     return (
         torch.cat(correct).numpy(),
         torch.cat(pred).numpy().astype(np.int64),
         torch.cat(margin).numpy().astype(np.float32),
+        {name: np.concatenate(parts) for name, parts in more.items()},
     )
 
 
@@ -114,11 +136,14 @@ class LocalExecutor:
 
     def __init__(self, device: str = "auto") -> None:
         self.device = pick_device(device)
+        self._extras: Any = None
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
         """Compute every pending unit of ``plan``, shard by shard."""
         head = plan.dataset.head
         head_fn = resolve(head) if isinstance(head, str) else head
+        extras_ref = plan.dataset.extras
+        self._extras = resolve(extras_ref) if isinstance(extras_ref, str) else extras_ref
         models = _Models(self.device, plan.options.precision, head_fn, events, plan)
         failed: set[str] = set()
         cells_by_model: dict[str, list[Cell]] = {}
@@ -156,7 +181,7 @@ class LocalExecutor:
                     t0 = time.perf_counter()
                     try:
                         if cell.threat.kind == "clean":
-                            out, info = self._clean(score_model, x, y, plan.batch_size)
+                            out, info = self._clean(score_model, x, y, plan.batch_size, self._extras)
                         elif cell.threat.kind == "corruption":
                             out, info = self._corruption(plan, cell, shard, x, y, score_model, corrupted)
                         else:
@@ -187,6 +212,10 @@ class LocalExecutor:
 
     def _load(self, plan: Plan, positions: Sequence[int], pre: Any) -> torch.Tensor:
         imageset = plan.imageset_for(pre)
+        load_uint8 = getattr(imageset, "load_uint8", None)
+        if load_uint8 is not None:  # a quarter of the bytes to move; pinned for an asynchronous copy
+            x8: torch.Tensor = load_uint8(list(positions), pin=self.device.type == "cuda")
+            return x8.to(self.device, non_blocking=True).float().div_(255.0)
         x = imageset.load(list(positions))
         if self.device.type == "cuda":
             x = x.pin_memory().to(self.device, non_blocking=True)
@@ -203,9 +232,11 @@ class LocalExecutor:
         return stored
 
     @staticmethod
-    def _clean(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> tuple[Outcomes, dict[str, Any]]:
-        correct, pred, margin = score(model, x, y, batch)
-        return Outcomes(correct, pred, margin, np.zeros(len(x), bool)), {}
+    def _clean(
+        model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, extras: Any = None
+    ) -> tuple[Outcomes, dict[str, Any]]:
+        correct, pred, margin, more = score_extras(model, x, y, batch, extras)
+        return Outcomes(correct, pred, margin, np.zeros(len(x), bool), extras=more), {}
 
     def _corruption(
         self,
@@ -238,8 +269,8 @@ class LocalExecutor:
             if not bool(((xc >= 0) & (xc <= 1)).all()):
                 raise LkadvError(f"corruption {threat.name!r} returned values outside [0, 1] (or NaN)")
             cache[cache_key] = xc
-        correct, pred, margin = score(model, cache[cache_key], y, plan.batch_size)
-        return Outcomes(correct, pred, margin, np.zeros(len(x), bool)), {}
+        correct, pred, margin, more = score_extras(model, cache[cache_key], y, plan.batch_size, self._extras)
+        return Outcomes(correct, pred, margin, np.zeros(len(x), bool), extras=more), {}
 
     def _attack(
         self,

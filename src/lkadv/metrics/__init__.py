@@ -1,6 +1,7 @@
-"""Metrics: pure functions over per-sample outcomes, and run summaries."""
+"""Metrics: pure functions over per-sample outcomes, run summaries and the benchmarks table."""
 
 from lkadv.metrics._accuracy import Estimate, accuracy, wilson_interval
+from lkadv.metrics._benchmarks import benchmark_table
 from lkadv.metrics._corruption import (
     ALEXNET_CLEAN_ERROR,
     ALEXNET_ERRORS,
@@ -28,6 +29,7 @@ __all__ = [
     "Summary",
     "accuracy",
     "alexnet_baseline",
+    "benchmark_table",
     "corruption_error",
     "mean_ce",
     "mean_corruption_accuracy",

@@ -184,6 +184,13 @@ def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None
     subset = plan.get("subset", {})
     if subset and subset.get("n") != subset.get("total"):
         notes.append(f"{subset['n']} of {subset['total']} samples: {subset['rule']} (use --limit 0 for all)")
+    data = plan.get("data") or {}
+    if data.get("bad_images"):
+        notes.append(
+            f"{data['bad_images']} unreadable image(s) left out (--on-bad-image skip), e.g. {data['bad_ids'][:3]}"
+        )
+    if data.get("bad_videos"):
+        notes.append(f"{data['bad_videos']} unreadable video(s) left out (--on-bad-image skip)")
     summary = Summary(run, plan.get("dataset", "?"), subset, list(models.items()), list(columns), results, notes)
     if host is not None:
         summary.sections = host.collect("lkadv_report_sections", summary=summary, ledger=ledger)

@@ -2,7 +2,19 @@
 
 from lkadv.planner._plan import Cell, Plan, Unit, make_plan
 from lkadv.planner._seeds import derive_seed
-from lkadv.planner._subsets import Subset, balanced_subset
+from lkadv.planner._subsets import Subset, balanced_subset, fixed_subset, named_subset
 from lkadv.planner._threats import Threat, format_eps
 
-__all__ = ["Cell", "Plan", "Subset", "Threat", "Unit", "balanced_subset", "derive_seed", "format_eps", "make_plan"]
+__all__ = [
+    "Cell",
+    "Plan",
+    "Subset",
+    "Threat",
+    "Unit",
+    "balanced_subset",
+    "derive_seed",
+    "fixed_subset",
+    "format_eps",
+    "make_plan",
+    "named_subset",
+]

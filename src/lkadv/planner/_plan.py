@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from lkadv.config import RunOptions
 from lkadv.datasets._roots import resolve_root
 from lkadv.errors import ConfigError, DataError
 from lkadv.planner._seeds import derive_seed
-from lkadv.planner._subsets import Subset, balanced_subset
+from lkadv.planner._subsets import Subset, balanced_subset, named_subset
 from lkadv.planner._threats import Threat
 from lkadv.plugins import PluginHost
-from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ImageSet, ModelSpec, Preprocessing
+from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ImageSet, LoadContext, ModelSpec, Preprocessing
 
 __all__ = ["Cell", "Plan", "Unit", "make_plan"]
 
@@ -89,6 +90,9 @@ class Plan:
         corruption_specs: Selected corruptions by name.
         mce_baseline: Model that normalizes CE/mCE in the report (None: AlexNet's
             published errors in the ImageNet label space, else no normalization).
+        context: What the loader was given besides root and preprocessing.
+        data_info: Facts about the data (listing counts, unreadable images left
+            out, prepared-cache entries), recorded with the run.
     """
 
     options: RunOptions
@@ -106,6 +110,8 @@ class Plan:
     corruption_specs: dict[str, CorruptionSpec] = field(default_factory=dict)
     mce_baseline: str | None = None
     _imagesets: dict[str, ImageSet] = field(default_factory=dict, repr=False)
+    context: LoadContext = field(default_factory=LoadContext)
+    data_info: dict[str, Any] = field(default_factory=dict)
 
     def imageset_for(self, preprocessing: Preprocessing) -> ImageSet:
         """The samples under a given preprocessing (loaded once per preprocessing).
@@ -115,11 +121,7 @@ class Plan:
         """
         key = preprocessing.key()
         if key not in self._imagesets:
-            loader = resolve(self.dataset.loader) if isinstance(self.dataset.loader, str) else self.dataset.loader
-            imageset: ImageSet = loader(self.root, preprocessing)
-            if list(imageset.ids) != list(self.imageset.ids):
-                raise DataError(f"dataset {self.dataset.name!r} lists other samples under preprocessing {key}")
-            self._imagesets[key] = imageset
+            self._imagesets[key] = _load_same(self.dataset, self.root, preprocessing, self.context, self.imageset)
         return self._imagesets[key]
 
     @property
@@ -159,7 +161,82 @@ class Plan:
             "providers": self.providers,
             "label_space": self.dataset.label_space,
             "mce_baseline": self.mce_baseline,
+            "data": self.data_info,
         }
+
+
+def _call_loader(dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext) -> ImageSet:
+    loader = resolve(dataset.loader) if isinstance(dataset.loader, str) else dataset.loader
+    try:
+        takes_context = "context" in inspect.signature(loader).parameters
+    except (TypeError, ValueError):
+        takes_context = False
+    imageset: ImageSet = loader(root, pre, context=context) if takes_context else loader(root, pre)
+    return imageset
+
+
+def _load_same(
+    dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext, first: ImageSet
+) -> ImageSet:
+    imageset = _call_loader(dataset, root, pre, context)
+    if list(imageset.ids) != list(first.ids):
+        raise DataError(f"dataset {dataset.name!r} lists other samples under preprocessing {pre.key()}")
+    return imageset
+
+
+def preprocessing_for(dataset: DatasetSpec, model: ModelSpec) -> Preprocessing:
+    """The model's eval transform, after the dataset's override (ImageNet-C's no-resize rule)."""
+    pre = Preprocessing.for_model(model)
+    if dataset.adjust_preprocessing is None:
+        return pre
+    adjust = dataset.adjust_preprocessing
+    fn = resolve(adjust) if isinstance(adjust, str) else adjust
+    adjusted: Preprocessing = fn(pre)
+    return adjusted
+
+
+def _draw(imageset: ImageSet, options: RunOptions, dataset: DatasetSpec) -> Subset:
+    strata = getattr(imageset, "strata", None)
+    balance = imageset.labels.tolist() if strata is None else [int(v) for v in strata]
+    groups = getattr(imageset, "groups", None)
+    if options.subset is not None:
+        if options.limit is not None:
+            raise ConfigError("give either --subset or --limit, not both")
+        return named_subset(options.subset, imageset.ids, balance, groups=groups)
+    limit = dataset.default_limit if options.limit is None else options.limit
+    return balanced_subset(imageset.ids, balance, limit, options.seed, groups=groups)
+
+
+def _prepare(
+    dataset: DatasetSpec, imagesets: dict[str, ImageSet], subset: Subset, options: RunOptions
+) -> tuple[Subset, dict[str, Any]]:
+    """Decode the subset once for every preprocessing into the prepared-data cache; drop unreadable images."""
+    from lkadv.datasets._files import FileImageSet
+    from lkadv.datasets._prepared import prepare_imagesets
+
+    files = [im for im in imagesets.values() if isinstance(im, FileImageSet)]
+    info: dict[str, Any] = {}
+    first = next(iter(imagesets.values()))
+    info.update(dict(first.info))
+    if not files:
+        return subset, info
+    report = prepare_imagesets(
+        files,
+        subset.positions,
+        subset.digest,
+        options.prepared_cache(),
+        on_bad_image=options.on_bad_image,
+        workers=options.decode_workers(),
+    )
+    info.update(report.as_dict())
+    if report.bad_positions:
+        groups = getattr(first, "groups", None)
+        drop = set(report.bad_positions)
+        if groups is not None:  # a broken video takes all its frames with it
+            broken = {groups[p] for p in drop}
+            drop |= {p for p in subset.positions if groups[p] in broken}
+        subset = subset.without(sorted(drop), "unreadable (--on-bad-image skip)")
+    return subset, info
 
 
 def _provider(host: PluginHost, registry: Any, name: str) -> str:
@@ -253,15 +330,28 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     if options.executor not in host.registries.executors:
         host.registries.executors.get(options.executor)  # raises with the closest names
     root = resolve_root(dataset, options.data_roots)
-    loader = resolve(dataset.loader) if isinstance(dataset.loader, str) else dataset.loader
-    imageset: ImageSet = loader(root, Preprocessing.for_model(models[0]))
+    companions = {}
+    for name in dataset.companions:
+        try:
+            companion = resolve_root(host.registries.datasets.get(name), options.data_roots)
+        except DataError as exc:
+            raise DataError(f"dataset {dataset.name!r} also reads dataset {name!r}: {exc}") from exc
+        if companion is not None:
+            companions[name] = companion
+    context = LoadContext(options.on_bad_image, options.decode_workers(), companions)
+    first_pre = preprocessing_for(dataset, models[0])
+    imageset = _call_loader(dataset, root, first_pre, context)
     if len(imageset.ids) == 0:
         raise DataError(f"dataset {dataset.name!r} at {root} holds no samples")
-    limit = dataset.default_limit if options.limit is None else options.limit
-    subset = balanced_subset(imageset.ids, imageset.labels.tolist(), limit, options.seed)
+    subset = _draw(imageset, options, dataset)
+    imagesets: dict[str, ImageSet] = {first_pre.key(): imageset}
+    for model in models[1:]:
+        pre = preprocessing_for(dataset, model)
+        if pre.key() not in imagesets:
+            imagesets[pre.key()] = _load_same(dataset, root, pre, context, imageset)
+    subset, data_info = _prepare(dataset, imagesets, subset, options)
     batch_size = options.batch_size or dataset.default_batch_size
     shard_size = options.shard_size or batch_size
-    first_pre = Preprocessing.for_model(models[0])
     providers = {f"model:{m.name}": _provider(host, host.registries.models, m.name) for m in models}
     providers[f"dataset:{dataset.name}"] = _provider(host, host.registries.datasets, dataset.name)
     for t in threats:
@@ -271,7 +361,7 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
             providers[f"corruption:{t.name}"] = _provider(host, host.registries.corruptions, t.name)
     cells = []
     for model in models:
-        pre = Preprocessing.for_model(model)
+        pre = preprocessing_for(dataset, model)
         for threat in threats:
             random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
             material: dict[str, Any] = {
@@ -315,5 +405,7 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
         attack_specs,
         corruption_specs,
         _mce_baseline(options, dataset, models),
-        {first_pre.key(): imageset},
+        imagesets,
+        context,
+        data_info,
     )

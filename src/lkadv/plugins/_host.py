@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: Mapping[str, str] = {
     "lkadv.attacks": "lkadv.attacks._plugin",
     "lkadv.corruptions": "lkadv.corruptions._plugin",
     "lkadv.datasets": "lkadv.datasets._plugin",
+    "lkadv.imagenet": "lkadv.datasets.imagenet._plugin",
     "lkadv.executors": "lkadv.executors._plugin",
     "lkadv.reporters": "lkadv.reporters._plugin",
 }
@@ -105,8 +106,12 @@ class _Recorder:
         """Validate now (so the plugin's traceback points at the bad spec), apply later."""
         validate = getattr(spec, "validate", None)
         if validate is None:
-            raise SpecError(f"{self.kind} registry got {type(spec).__name__}, not a spec")
-        validate()
+            raise SpecError(f"plugin {self._plugin!r}: {self.kind} registry got {type(spec).__name__}, not a spec")
+        try:
+            validate()
+        except SpecError as exc:
+            # The spec's message names the spec and the field; the user also needs the plugin.
+            raise SpecError(f"plugin {self._plugin!r}: {exc}") from exc
         self.calls.append(("register", (spec,), {}))
 
     def register_preset(self, name: str, selector: str, description: str = "") -> None:

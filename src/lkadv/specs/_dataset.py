@@ -13,7 +13,9 @@ from lkadv.specs._model import ModelSpec
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["DatasetSpec", "ImageSet", "Preprocessing"]
+__all__ = ["BAD_IMAGE_POLICIES", "DatasetSpec", "ImageSet", "LoadContext", "Preprocessing"]
+
+BAD_IMAGE_POLICIES = ("fail", "skip")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,24 @@ class Preprocessing:
         return f"{c}x{h}x{w}-{self.interpolation}-crop{self.crop_pct:g}-{self.crop_mode}"
 
 
+@dataclass(frozen=True)
+class LoadContext:
+    """What a loader may need besides its root and preprocessing.
+
+    A loader receives it when it has a parameter named ``context``.
+
+    Attributes:
+        on_bad_image: ``"fail"`` (a corrupt image stops the run) or ``"skip"``
+            (it is left out of the subset and counted).
+        workers: Decoding worker processes (0: in this process).
+        companions: Roots of the datasets listed in the spec's ``companions``.
+    """
+
+    on_bad_image: str = "fail"
+    workers: int = 0
+    companions: Mapping[str, Path] = field(default_factory=dict)
+
+
 class ImageSet(Protocol):
     """Indexable samples of one dataset under one preprocessing.
 
@@ -52,6 +72,13 @@ class ImageSet(Protocol):
     split indices), ``labels`` are int64 in the dataset's class space, and
     ``load(positions)`` returns float32 NCHW in [0, 1] at the preprocessing size.
     ``info`` holds counts worth recording (skipped corrupt images...).
+
+    Optional members the core uses when present: ``strata`` (ints, one per
+    sample: subsets are balanced over them instead of the labels), ``groups``
+    (one key per sample: samples of a group, such as the frames of a video, are
+    drawn together), ``load_uint8(positions, pin=False)`` (uint8 NCHW, so that
+    a quarter of the bytes crosses to the GPU, optionally in pinned memory) and
+    the prepared-data cache protocol of :mod:`lkadv.datasets` (``prepare_source``).
     """
 
     @property
@@ -102,6 +129,21 @@ class DatasetSpec:
             and use AlexNet's published errors.
         description: One line for listings.
         version: Loader version, part of every cell key.
+        companions: Other datasets whose roots the loader needs (ImageNet-O reads
+            the ImageNet val images of its 200 classes); they arrive in
+            ``LoadContext.companions``.
+        adjust_preprocessing: Optional callable (or reference) ``Preprocessing ->
+            Preprocessing``: a dataset-level override of the model's eval transform
+            (ImageNet-C's images are stored at 224 and are not resized for 224
+            models). The adjusted transform is the one in every cell key.
+        extras: Optional callable (or reference) ``mapped_logits -> {name: [N, ...]
+            tensor}`` of per-sample values the dataset's metrics need beyond
+            correctness (ImageNet-O's max softmax, ImageNet-P's top-5); they are
+            stored per sample with the outcomes of clean and corruption cells.
+        benchmark: Optional callable (or reference) ``(ids, outcomes) -> {figure:
+            value}``: the dataset's headline figures in their published form
+            (masked top-1, AUPR, mFR...), from a clean cell's outcomes. Without it
+            the headline is top-1.
     """
 
     name: str
@@ -121,6 +163,10 @@ class DatasetSpec:
     mce_baseline: str | None = None
     description: str = ""
     version: str = "1"
+    companions: tuple[str, ...] = ()
+    adjust_preprocessing: Callable[[Preprocessing], Preprocessing] | str | None = None
+    extras: Callable[..., Any] | str | None = None
+    benchmark: Callable[..., Any] | str | None = None
 
     @property
     def env_var(self) -> str:
@@ -144,8 +190,10 @@ class DatasetSpec:
             isinstance(self.num_classes, int) and self.num_classes >= 2, kind, n, "num_classes", "must be an int >= 2"
         )
         check_factory(kind, n, self.loader, "loader")
-        if self.head is not None:
-            check_factory(kind, n, self.head, "head")
+        for fname in ("head", "adjust_preprocessing", "extras", "benchmark", "counter"):
+            value = getattr(self, fname)
+            if value is not None:
+                check_factory(kind, n, value, fname)
         check(
             self.shipped or bool(self.root_folder) or bool(self.root_env),
             kind,
@@ -174,4 +222,5 @@ class DatasetSpec:
             "mce_baseline": self.mce_baseline,
             "description": self.description,
             "version": self.version,
+            "companions": list(self.companions),
         }

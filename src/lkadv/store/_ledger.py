@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,10 @@ CREATE TABLE IF NOT EXISTS outcomes (
     correct INTEGER NOT NULL, pred INTEGER NOT NULL, margin REAL, attacked INTEGER NOT NULL,
     PRIMARY KEY (cell_key, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS extras (
+    cell_key TEXT NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (cell_key, idx)
+) WITHOUT ROWID;
 """
 
 
@@ -92,20 +96,28 @@ class Outcomes:
         margin: True-class logit minus best other logit (NaN where not computed).
         attacked: Whether the attack actually ran on the sample (False: skipped
             because wrong when clean, or already fooled at a smaller eps).
+        extras: Further per-sample values a dataset's metrics need (arrays whose
+            first axis is the sample: ImageNet-O's max softmax, ImageNet-P's top-5),
+            stored beside the outcomes in the same transaction.
     """
 
     correct: np.ndarray
     pred: np.ndarray
     margin: np.ndarray
     attacked: np.ndarray
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.correct)
 
     @classmethod
     def concat(cls, parts: Sequence[Outcomes]) -> Outcomes:
-        """Join outcomes of consecutive shards."""
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("correct", "pred", "margin", "attacked")))
+        """Join outcomes of consecutive shards (extras kept where every part has them)."""
+        fields = ("correct", "pred", "margin", "attacked")
+        joined = [np.concatenate([getattr(p, f) for p in parts]) for f in fields]
+        names = set.intersection(*(set(p.extras) for p in parts)) if parts else set()
+        extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in sorted(names)}
+        return cls(joined[0], joined[1], joined[2], joined[3], extras=extras)
 
 
 @dataclass(frozen=True)
@@ -403,8 +415,14 @@ class Ledger:
                 zip(outcomes.correct, outcomes.pred, outcomes.margin, outcomes.attacked, strict=True)
             )
         ]
+        extra_rows = [
+            (cell_key, start + i, json.dumps({k: v[i].tolist() for k, v in outcomes.extras.items()}))
+            for i in range(len(outcomes))
+        ]
         with self._tx() as db:
             db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)", rows)
+            if outcomes.extras:
+                db.executemany("INSERT OR REPLACE INTO extras VALUES (?, ?, ?)", extra_rows)
             db.execute(
                 "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (cell_key, shard, start, start + len(outcomes), seconds, _now(), run_id, json.dumps(info or {})),
@@ -430,6 +448,18 @@ class Ledger:
         if not rows:
             return Outcomes(np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, bool))
         arr = np.array([(r[0], r[1], np.nan if r[2] is None else r[2], r[3]) for r in rows], dtype=np.float64)
+        extra_rows = self.db.execute(
+            "SELECT data FROM extras WHERE cell_key=? AND idx>=? AND idx<? ORDER BY idx", (cell_key, start, stop)
+        ).fetchall()
+        extras: dict[str, np.ndarray] = {}
+        if len(extra_rows) == len(rows):
+            decoded = [json.loads(r[0]) for r in extra_rows]
+            for name in decoded[0]:
+                extras[name] = np.asarray([d[name] for d in decoded])
         return Outcomes(
-            arr[:, 0].astype(bool), arr[:, 1].astype(np.int64), arr[:, 2].astype(np.float32), arr[:, 3].astype(bool)
+            arr[:, 0].astype(bool),
+            arr[:, 1].astype(np.int64),
+            arr[:, 2].astype(np.float32),
+            arr[:, 3].astype(bool),
+            extras=extras,
         )

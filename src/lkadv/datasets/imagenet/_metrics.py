@@ -1,0 +1,176 @@
+"""The benchmarks' metrics in their published form: pure functions over per-sample results.
+
+References: AUPR as in Hendrycks et al., "Natural Adversarial Examples"
+(ImageNet-O: out-of-distribution images are the positive class, the score is
+the negative max softmax over the 200 classes), computed like scikit-learn's
+``average_precision_score``; flip probability and top-5 distance as in
+Hendrycks & Dietterich's ImageNet-P evaluation (noise sequences compare every
+frame with the first, the others compare consecutive frames, ``difficulty``
+frames apart); CE/mCE with the AlexNet errors of ImageNet-C, looked up by name;
+BG-Gap as in the backgrounds challenge (Mixed-Same minus Mixed-Rand).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "ALEXNET_C_ERRORS",
+    "MCE_CORRUPTIONS",
+    "average_precision",
+    "bg_gap",
+    "corruption_errors",
+    "flip_probability",
+    "ood_aupr",
+    "top5_distance",
+]
+
+# AlexNet's top-1 error on ImageNet-C, averaged over the five severities (the mCE denominators).
+ALEXNET_C_ERRORS: Mapping[str, float] = {
+    "gaussian_noise": 0.886428,
+    "shot_noise": 0.894468,
+    "impulse_noise": 0.922640,
+    "defocus_blur": 0.819880,
+    "glass_blur": 0.826268,
+    "motion_blur": 0.785948,
+    "zoom_blur": 0.798360,
+    "snow": 0.866816,
+    "frost": 0.826572,
+    "fog": 0.819324,
+    "brightness": 0.564592,
+    "contrast": 0.853204,
+    "elastic_transform": 0.646056,
+    "pixelate": 0.717840,
+    "jpeg_compression": 0.606500,
+}
+MCE_CORRUPTIONS = tuple(ALEXNET_C_ERRORS)
+
+
+def average_precision(positive: Sequence[bool] | np.ndarray, score: Sequence[float] | np.ndarray) -> float:
+    """Area under the precision-recall curve, as the step sum ``sum_n (R_n - R_{n-1}) P_n``.
+
+    Thresholds are the distinct scores, highest first; tied scores enter together.
+    This is scikit-learn's ``average_precision_score`` definition (no interpolation).
+
+    Args:
+        positive: Whether each sample belongs to the positive class.
+        score: Higher means more positive.
+
+    Returns:
+        The average precision in [0, 1] (NaN without positives).
+    """
+    pos = np.asarray(positive, dtype=bool)
+    s = np.asarray(score, dtype=np.float64)
+    n_pos = int(pos.sum())
+    if n_pos == 0:
+        return float("nan")
+    order = np.argsort(-s, kind="mergesort")
+    s, pos = s[order], pos[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # last index of each tie block
+    tp = np.cumsum(pos)[last]
+    predicted = last + 1
+    precision = tp / predicted
+    recall = tp / n_pos
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def ood_aupr(is_ood: Sequence[bool] | np.ndarray, max_softmax: Sequence[float] | np.ndarray) -> float:
+    """ImageNet-O's AUPR: out-of-distribution samples positive, scored by ``-max softmax``."""
+    return average_precision(is_ood, -np.asarray(max_softmax, dtype=np.float64))
+
+
+def _pairs(n_frames: int, noise: bool, difficulty: int) -> list[tuple[int, int]]:
+    """Frame pairs compared in one sequence."""
+    if noise:
+        return [(0, j) for j in range(1, n_frames)]
+    pairs = []
+    for start in range(difficulty):
+        chain = list(range(start, n_frames, difficulty))
+        pairs += list(itertools.pairwise(chain))
+    return pairs
+
+
+def flip_probability(predictions: Sequence[Sequence[int] | np.ndarray], *, noise: bool, difficulty: int = 1) -> float:
+    """Mean over sequences of the fraction of compared frame pairs whose top-1 differs.
+
+    Args:
+        predictions: Per sequence, the top-1 class of each frame, in frame order.
+        noise: Noise sequences compare every frame with the first (they are not temporal).
+        difficulty: Frames apart for the other sequences.
+
+    Returns:
+        The flip probability in [0, 1].
+    """
+    per_video = []
+    for preds in predictions:
+        p = np.asarray(preds)
+        pairs = _pairs(len(p), noise, difficulty)
+        per_video.append(np.mean([p[a] != p[b] for a, b in pairs]))
+    return float(np.mean(per_video)) if per_video else float("nan")
+
+
+def _t5d(first: np.ndarray, second: np.ndarray) -> int:
+    """Top-5 distance between two rankings given as their top-5 classes (best first).
+
+    For the class ranked r in ``first``, sigma_r is its rank in ``second``; ranks
+    past 5 all count as 6, which is all the distance can see.
+    """
+    where = {int(c): i + 1 for i, c in enumerate(second[:5])}
+    total = 0
+    for r, c in enumerate(first[:5], start=1):
+        sigma = where.get(int(c), 6)
+        total += abs(min(sigma - 1, 5) - (r - 1))
+    return total
+
+
+def top5_distance(top5: Sequence[np.ndarray], *, noise: bool, difficulty: int = 1) -> float:
+    """Mean over sequences of the mean top-5 distance of compared frame pairs.
+
+    Args:
+        top5: Per sequence, ``[frames, 5]`` top-5 classes of each frame (best first).
+        noise: Noise sequences compare every frame with the first.
+        difficulty: Frames apart for the other sequences.
+
+    Returns:
+        The mean top-5 distance (0 to 15).
+    """
+    per_video = []
+    for seq in top5:
+        t = np.asarray(seq)
+        pairs = _pairs(len(t), noise, difficulty)
+        per_video.append(np.mean([_t5d(t[a], t[b]) for a, b in pairs]))
+    return float(np.mean(per_video)) if per_video else float("nan")
+
+
+def corruption_errors(errors: Mapping[str, Mapping[int, float]]) -> dict[str, float]:
+    """CE per corruption and the mCE, normalized by AlexNet (looked up by name).
+
+    Args:
+        errors: Top-1 error by corruption name and severity (fractions).
+
+    Returns:
+        ``CE:<name>`` for every corruption with AlexNet errors, ``mean error:<name>``
+        for every corruption, ``mCE`` when all 15 are present, and ``mean error``
+        (unnormalized, over the 15 when all are present, else over those given).
+    """
+    out: dict[str, float] = {}
+    means = {}
+    for name, by_sev in errors.items():
+        means[name] = float(np.mean(list(by_sev.values())))
+        out[f"mean error:{name}"] = means[name]
+        if name in ALEXNET_C_ERRORS:
+            out[f"CE:{name}"] = means[name] / ALEXNET_C_ERRORS[name]
+    if all(c in means for c in MCE_CORRUPTIONS):
+        out["mCE"] = float(np.mean([out[f"CE:{c}"] for c in MCE_CORRUPTIONS]))
+        out["mean error"] = float(np.mean([means[c] for c in MCE_CORRUPTIONS]))
+    elif means:
+        out["mean error"] = float(np.mean(list(means.values())))
+    return out
+
+
+def bg_gap(mixed_same: float, mixed_rand: float) -> float:
+    """The backgrounds challenge's BG-Gap: Mixed-Same accuracy minus Mixed-Rand accuracy."""
+    return mixed_same - mixed_rand
