@@ -264,12 +264,15 @@ def speed(inputs_path, out_json, repeats):
     names = imagecorruptions.get_corruption_names("all")
     result = {}
     for name in names:
-        n, t0 = 0, time.perf_counter()
-        for s in range(1, 6):
-            for img in images[:repeats]:
-                corrupt(img, severity=s, corruption_name=name)
-                n += 1
-        result[name] = {"seconds": time.perf_counter() - t0, "images": n}
+        best = float("inf")
+        for _ in range(2):  # best of two rounds: the least disturbed by other load
+            n, t0 = 0, time.perf_counter()
+            for s in range(1, 6):
+                for img in images[:repeats]:
+                    corrupt(img, severity=s, corruption_name=name)
+                    n += 1
+            best = min(best, time.perf_counter() - t0)
+        result[name] = {"seconds": best, "images": n}
     with open(out_json, "w") as f:
         json.dump(result, f)
 

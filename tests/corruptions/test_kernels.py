@@ -57,7 +57,7 @@ def test_glass_waves_equal_the_sequential_loop(d):
     h, w = 23, 19
     perm = glass_permutation(1, h, w, d, 1, torch.Generator().manual_seed(5), torch.device("cpu"))[0]
     positions, _ = _glass_waves(h, w, d)
-    code = torch.randint(0, 4 * d * d, (1, len(positions)), generator=torch.Generator().manual_seed(5))[0]
+    code = torch.randint(0, 4 * d * d, (len(positions), 1), generator=torch.Generator().manual_seed(5))[:, 0]
     offset_of = {int(p): (int(c) // (2 * d) - d, int(c) % (2 * d) - d) for p, c in zip(positions, code, strict=True)}
     source = list(range(h * w))
     for hh in range(h - d, d, -1):  # the reference's loop, one step at a time

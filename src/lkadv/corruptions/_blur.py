@@ -105,17 +105,23 @@ def glass_permutation(
     Returns:
         ``[n, h * w]`` int64 flat source indices (not a permutation: see :func:`_glass_waves`).
     """
-    source = torch.arange(h * w, device=device).repeat(n, 1)
     positions, waves = _glass_waves(h, w, max_delta)
     positions = positions.to(device)
+    # Flat indices over the whole batch, wave-major: each wave is one contiguous
+    # block, so the loop below is one gather and one copy per wave, no slicing.
+    base = torch.arange(n, device=device) * (h * w)
+    dest = (positions[:, None] + base[None]).flatten()
+    sizes = [(stop - start) * n for start, stop in waves]
+    dest_waves = torch.split(dest, sizes)
+    source = torch.arange(n * h * w, device=device)
+    span = 2 * max_delta
     for _ in range(iterations):
         # One draw per step: (dy, dx) uniform on [-d, d - 1]^2, as the reference's two randints.
-        span = 2 * max_delta
-        code = torch.randint(0, span * span, (n, len(positions)), generator=generator, device=device)
-        targets = positions[None] + (code // span - max_delta) * w + (code % span - max_delta)
-        for start, stop in waves:
-            source.index_copy_(1, positions[start:stop], source.gather(1, targets[:, start:stop]))
-    return source
+        code = torch.randint(0, span * span, (len(positions), n), generator=generator, device=device)
+        targets = (dest.view(-1, n) + (code // span - max_delta) * w + (code % span - max_delta)).flatten()
+        for a, b in zip(dest_waves, torch.split(targets, sizes), strict=True):
+            source.index_copy_(0, a, source.index_select(0, b))
+    return source.view(n, h * w) - base[:, None]
 
 
 @corruption_in_chunks(1 << 22)  # its shuffle loop costs per call, whatever the batch: larger chunks
