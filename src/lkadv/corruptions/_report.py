@@ -86,7 +86,8 @@ def _per_corruption(
 ) -> ReportSection:
     rows = []
     for name in names:
-        row: list[Any] = [name, "standard" if name in STANDARD_CORRUPTIONS else "extra"]
+        kind = "standard" if name in STANDARD_CORRUPTIONS else "extra" if name in EXTRA_CORRUPTIONS else "other"
+        row: list[Any] = [name, kind]
         for model in models:
             table = errors[model].get(name)
             row.append(_pct(sum(table.values()) / len(table)) if table else None)
