@@ -72,7 +72,8 @@ def test_strict_plugins_fail(fake_plugins):
 
 def test_disable_plugin_for_one_run(tmp_path):
     res = invoke("-p", "no:lkadv.attacks", "list", "attacks", "--json")
-    assert json.loads(res.output) == []
+    names = {r["name"] for r in json.loads(res.output)}  # installed third-party attacks may remain
+    assert not names & {"pgd", "fgsm"}
 
 
 def test_list_json_and_select():
@@ -217,7 +218,7 @@ def test_bad_spec_error_names_plugin_and_field():
 
 def test_disable_plugin_through_the_environment():
     res = invoke("list", "attacks", "--json", env={"LKADV_DISABLE_PLUGINS": "lkadv.attacks"})
-    assert json.loads(res.stdout) == []
+    assert not {r["name"] for r in json.loads(res.stdout)} & {"pgd", "fgsm"}
     rows = {
         r["name"]: r
         for r in json.loads(invoke("plugins", "--json", env={"LKADV_DISABLE_PLUGINS": "lkadv.attacks"}).stdout)

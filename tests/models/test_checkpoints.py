@@ -61,3 +61,26 @@ def test_wrong_keys_are_listed(tmp_path):
     torch.save(state, tmp_path / "s.pth")
     with pytest.raises(WeightsError, match="shape mismatch"):
         load_into(TinyNet(), tmp_path / "s.pth")
+
+
+def test_training_script_args_are_allowed_but_nothing_else(tmp_path):
+    import argparse
+
+    state = TinyNet(seed=3).state_dict()
+    torch.save({"model": state, "epoch": 7, "args": argparse.Namespace(model="x", lr=4e-3)}, tmp_path / "ck.pth")
+    dst = load_into(TinyNet(seed=4), tmp_path / "ck.pth")
+    torch.testing.assert_close(dst.state_dict()["fc.weight"], state["fc.weight"])
+    torch.save({"model": state, "args": argparse.Namespace(hook=Evil())}, tmp_path / "evil.pth")
+    with pytest.raises(WeightsError, match="cannot be loaded safely"):
+        read_state_dict(tmp_path / "evil.pth")
+
+
+def test_missing_batch_counters_are_not_missing_weights(tmp_path):
+    state = {k: v for k, v in TinyNet(seed=5).state_dict().items() if not k.endswith("num_batches_tracked")}
+    torch.save(state, tmp_path / "w.pth")
+    dst = load_into(TinyNet(seed=6), tmp_path / "w.pth")
+    torch.testing.assert_close(dst.bn.running_var, state["bn.running_var"])
+    del state["bn.running_var"]
+    torch.save(state, tmp_path / "w2.pth")
+    with pytest.raises(WeightsError, match=r"1 missing key\(s\) \(e.g. bn.running_var\)"):
+        load_into(TinyNet(), tmp_path / "w2.pth")

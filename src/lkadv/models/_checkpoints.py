@@ -7,10 +7,12 @@ fit the model all fail with a message naming the file and what was expected.
 
 from __future__ import annotations
 
+import argparse
 import pickle
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -21,6 +23,12 @@ from lkadv.errors import WeightsError
 __all__ = ["load_into", "read_state_dict"]
 
 _WRAPPER_KEYS = ("model", "state_dict", "model_ema", "module")
+# Checkpoints from the ConvNeXt-derived training scripts (ConvNeXt, RepLKNet, SLaK, UniRepLKNet...)
+# also store the run's argparse.Namespace. Unpickling one only sets attributes from plain values, so
+# it is allowed; every other non-tensor object is still refused by weights_only=True.
+_SAFE_GLOBALS: list[Any] = [argparse.Namespace]
+# BatchNorm's batch counter is not a weight (eval mode never reads it); some converters drop it.
+_OPTIONAL_SUFFIX = ".num_batches_tracked"
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -53,7 +61,8 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
             state: object = load_file(str(path), device="cpu")
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with torch.serialization.safe_globals(_SAFE_GLOBALS):
+                state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise WeightsError(
             f"checkpoint {path} holds objects other than tensors and cannot be loaded safely "
@@ -96,6 +105,9 @@ def load_into(model: nn.Module, path: Path) -> nn.Module:
     """
     state = read_state_dict(path)
     own = model.state_dict()
+    for key in set(own) - set(state):
+        if key.endswith(_OPTIONAL_SUFFIX):
+            state[key] = own[key]
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = sorted(
