@@ -12,6 +12,7 @@ PACKAGES = [
     "lkadv",
     "lkadv.attacks",
     "lkadv.config",
+    "lkadv.corruptions",
     "lkadv.datasets",
     "lkadv.datasets.imagenet",
     "lkadv.errors",

@@ -55,3 +55,41 @@ def test_formats_and_plugin_sections(tmp_path):
     assert len(rows) == 8 and {r["status"] for r in rows} == {"done"}
     clean = next(r for r in rows if r["threat"] == "clean" and r["model"] == "toy-0")
     assert int(clean["n"]) == 40 and float(clean["ci_low"]) <= float(clean["accuracy"]) <= float(clean["ci_high"])
+
+
+def _cell(model, label, kind, k, n, status="done"):
+    from lkadv.metrics import CellResult, accuracy
+
+    acc = accuracy([True] * k + [False] * (n - k)) if n else None
+    return CellResult(
+        key=f"{model}{label}",
+        model=model,
+        family="f",
+        kind=kind,
+        name=label.split("@")[0],
+        label=label,
+        threat_id=label,
+        eps=None,
+        severity=None,
+        status=status,
+        units_done=1,
+        n_units=1,
+        accuracy=acc,
+        seconds=0.0,
+        info={},
+    )
+
+
+def test_many_corruption_columns_fold_into_a_weighted_mean():
+    from lkadv.metrics import Summary
+    from lkadv.reporters import main_table
+
+    cells = [_cell("m", "clean", "clean", 9, 10), _cell("m", "pgd@1/255", "attack", 5, 10)]
+    labels = [f"c{i}@{s}" for i in range(3) for s in range(1, 5)]  # 12 corruption columns
+    cells += [_cell("m", lab, "corruption", 2 if i == 0 else 5, 10) for i, lab in enumerate(labels)]
+    summary = Summary({"id": 1, "plan": {}}, "d", {}, [("m", "f")], ["clean", "pgd@1/255", *labels], cells)
+    columns, rows = main_table(summary)
+    assert columns == ["clean", "pgd@1/255", "corruptions (mean)"]
+    assert rows[0][2:] == ["90.0", "50.0", f"{100 * (2 + 11 * 5) / 120:.1f}"]
+    few = Summary({"id": 1, "plan": {}}, "d", {}, [("m", "f")], ["clean", *labels[:3]], cells[:1] + cells[2:5])
+    assert main_table(few)[0] == ["clean", *labels[:3]]

@@ -31,6 +31,11 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--attack-param", "attack_params", multiple=True, help="ATTACK.PARAM=VALUE, e.g. pgd.steps=20.")
 @click.option("-c", "--corruptions", default=None, help="Corruptions to apply (selector).")
 @click.option("--severities", default=None, help="Corruption severities, e.g. 1,3,5.")
+@click.option(
+    "--mce-baseline",
+    default=None,
+    help="Model of the run that normalizes CE/mCE (default: the dataset's; AlexNet's errors on ImageNet).",
+)
 @click.option("--limit", default=None, type=int, help="Samples: a seeded class-balanced subset; 0 for all.")
 @click.option(
     "--subset", default=None, help="Fixed subset instead of --limit: fixed-5k, fixed-N or file:PATH (ids, one a line)."

@@ -50,6 +50,8 @@ class RunOptions:
         attack_params: Parameter overrides by attack name.
         corruptions: Corruption selector, or None.
         severities: Corruption severities.
+        mce_baseline: Model of the run that normalizes CE/mCE (default: the
+            dataset's, or AlexNet's published errors in the ImageNet label space).
         limit: Number of samples (a seeded class-balanced subset); 0 means all;
             None means the dataset's default.
         seed: Base seed; every cell and unit derives its own from it.
@@ -81,6 +83,7 @@ class RunOptions:
     attack_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     corruptions: str | None = None
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    mce_baseline: str | None = None
     limit: int | None = None
     seed: int = 0
     precision: str = "fp32"
@@ -221,6 +224,7 @@ _CONVERTERS: dict[str, Any] = {
     "attack_params": parse_params,
     "corruptions": _optional_selector,
     "severities": _severities,
+    "mce_baseline": _optional_selector,
     "limit": lambda v, s: _int(v, s, 0),
     "seed": lambda v, s: _int(v, s, 0),
     "precision": lambda v, s: _choice(v, s, PRECISIONS),

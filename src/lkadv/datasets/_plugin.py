@@ -41,6 +41,7 @@ def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
                 "l0": (1.0, 3.0, 5.0),  # pixels (one-pixel attack: Su et al. use 1, 3 and 5)
             },
             default_batch_size=500,
+            mce_baseline="fm-resnet",
             description="Fashion-MNIST test split (10,000 28x28 grey images, 10 classes), shipped",
         )
     )

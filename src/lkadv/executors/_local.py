@@ -273,8 +273,18 @@ class LocalExecutor:
             # Seeded by threat and shard only, so every model sees the same corrupted batch.
             gen = torch.Generator(device=x.device).manual_seed(derive_seed(plan.options.seed, threat.id, shard))
             xc = fn(x, threat.severity, gen)
-            if xc.shape != x.shape or not bool(((xc >= 0) & (xc <= 1)).all()):
-                raise LkadvError(f"corruption {threat.name!r} returned a wrong shape or values outside [0, 1]")
+            if not isinstance(xc, torch.Tensor) or xc.shape != x.shape:
+                got = tuple(xc.shape) if isinstance(xc, torch.Tensor) else type(xc).__name__
+                raise LkadvError(
+                    f"corruption {threat.name!r} returned {got}, expected a tensor of shape {tuple(x.shape)}"
+                )
+            if xc.dtype != x.dtype or xc.device != x.device:
+                raise LkadvError(
+                    f"corruption {threat.name!r} returned {xc.dtype} on {xc.device}, expected {x.dtype} on {x.device}"
+                )
+            # NaN fails both comparisons, so it is caught here too.
+            if not bool(((xc >= 0) & (xc <= 1)).all()):
+                raise LkadvError(f"corruption {threat.name!r} returned values outside [0, 1] (or NaN)")
             cache[cache_key] = xc
         correct, pred, margin, more = score_extras(model, cache[cache_key], y, plan.batch_size, self._extras)
         return Outcomes(correct, pred, margin, np.zeros(len(x), bool), extras=more), {}

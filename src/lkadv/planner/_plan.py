@@ -90,6 +90,8 @@ class Plan:
         providers: Plugin name and version behind each spec name.
         attack_specs: Selected attacks by name.
         corruption_specs: Selected corruptions by name.
+        mce_baseline: Model that normalizes CE/mCE in the report (None: AlexNet's
+            published errors in the ImageNet label space, else no normalization).
         context: What the loader was given besides root and preprocessing.
         data_info: Facts about the data (listing counts, unreadable images left
             out, prepared-cache entries), recorded with the run.
@@ -108,6 +110,7 @@ class Plan:
     providers: dict[str, str]
     attack_specs: dict[str, AttackSpec] = field(default_factory=dict)
     corruption_specs: dict[str, CorruptionSpec] = field(default_factory=dict)
+    mce_baseline: str | None = None
     _imagesets: dict[str, ImageSet] = field(default_factory=dict, repr=False)
     context: LoadContext = field(default_factory=LoadContext)
     data_info: dict[str, Any] = field(default_factory=dict)
@@ -158,6 +161,8 @@ class Plan:
             "batch_size": self.batch_size,
             "shard_size": self.shard_size,
             "providers": self.providers,
+            "label_space": self.dataset.label_space,
+            "mce_baseline": self.mce_baseline,
             "data": self.data_info,
         }
 
@@ -324,6 +329,21 @@ def _corruption_threats(host: PluginHost, options: RunOptions) -> list[Threat]:
     return threats
 
 
+def _mce_baseline(options: RunOptions, dataset: DatasetSpec, models: list[ModelSpec]) -> str | None:
+    """The model that normalizes mCE: named by the run, else the dataset's default if it runs."""
+    names = [m.name for m in models]
+    if options.mce_baseline is not None:
+        if options.mce_baseline not in names:
+            raise ConfigError(
+                f"--mce-baseline {options.mce_baseline!r} is not a model of this run ({', '.join(names)}); "
+                "add it to --models or name one of them"
+            )
+        return options.mce_baseline
+    if dataset.mce_baseline is not None and dataset.mce_baseline in names:
+        return dataset.mce_baseline
+    return None
+
+
 def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     """Expand options into a plan; validates everything before anything is written.
 
@@ -424,6 +444,7 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
         providers,
         attack_specs,
         corruption_specs,
+        _mce_baseline(options, dataset, models),
         imagesets,
         context,
         data_info,

@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: Mapping[str, str] = {
     "lkadv.zoo": "lkadv.zoo._plugin",
     "lkadv.timm": "lkadv.models._timm_plugin",
     "lkadv.attacks": "lkadv.attacks._plugin",
+    "lkadv.corruptions": "lkadv.corruptions._plugin",
     "lkadv.datasets": "lkadv.datasets._plugin",
     "lkadv.imagenet": "lkadv.datasets.imagenet._plugin",
     "lkadv.executors": "lkadv.executors._plugin",

@@ -14,13 +14,14 @@ if TYPE_CHECKING:
         rich_tables,
     )
     from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
-    from lkadv.reporters._tables import cell_text, footnotes
+    from lkadv.reporters._tables import cell_text, footnotes, main_table
 
 __all__ = [
     "LiveProgress",
     "PlainProgress",
     "cell_text",
     "footnotes",
+    "main_table",
     "make_progress",
     "render_csv",
     "render_json",
@@ -43,6 +44,7 @@ __getattr__, __dir__ = lazy_attributes(
         "PlainProgress": "lkadv.reporters._live",
         "make_progress": "lkadv.reporters._live",
         "cell_text": "lkadv.reporters._tables",
+        "main_table": "lkadv.reporters._tables",
         "footnotes": "lkadv.reporters._tables",
     },
 )

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lkadv.metrics import ReportSection, Summary
-from lkadv.reporters._tables import cell_text, footnotes
+from lkadv.reporters._tables import footnotes, main_table
 
 __all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
 
@@ -40,10 +40,10 @@ def rich_table(summary: Summary) -> Table:
     table = Table(title=_title(summary), title_justify="left", header_style="bold")
     table.add_column("model", style="bold")
     table.add_column("family", style="cyan")
-    for column in summary.columns:
+    columns, rows = main_table(summary)
+    for column in columns:
         table.add_column(column, justify="right")
-    for model, family in summary.models:
-        cells = [cell_text(summary.cell(model, column)) for column in summary.columns]
+    for model, family, *cells in rows:
         table.add_row(model, family, *[Text(c, style=_style(c)) for c in cells])
     notes = footnotes(summary)
     if notes:
@@ -88,15 +88,15 @@ def render_terminal(summary: Summary) -> str:
 
 def render_markdown(summary: Summary) -> str:
     """A GitHub-flavoured markdown table with footnotes."""
-    head = ["model", "family", *summary.columns]
+    columns, rows = main_table(summary)
+    head = ["model", "family", *columns]
     lines = [
         f"### {_title(summary)}",
         "",
         "| " + " | ".join(head) + " |",
-        "|" + "|".join(["---", "---"] + ["---:"] * len(summary.columns)) + "|",
+        "|" + "|".join(["---", "---"] + ["---:"] * len(columns)) + "|",
     ]
-    for model, family in summary.models:
-        row = [model, family, *[cell_text(summary.cell(model, c)) for c in summary.columns]]
+    for row in rows:
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines += [f"- {note}" for note in footnotes(summary)]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from lkadv.metrics import CellResult, Summary
 
-__all__ = ["cell_text", "footnotes", "threat_configs"]
+__all__ = ["MAX_CORRUPTION_COLUMNS", "cell_text", "footnotes", "main_table", "threat_configs"]
+
+# Beyond this many corruption columns (19 corruptions x 5 severities = 95) the main
+# table stops being readable; they fold into one mean-accuracy column and the
+# corruption sections carry the detail.
+MAX_CORRUPTION_COLUMNS = 10
 
 
 def cell_text(cell: CellResult | None) -> str:
@@ -17,6 +22,49 @@ def cell_text(cell: CellResult | None) -> str:
         return "pending"
     text = f"{100 * cell.accuracy.value:.1f}"
     return text if cell.status == "done" else f"{text}*"
+
+
+def _mean_text(cells: list[CellResult]) -> str:
+    done = [c for c in cells if c.accuracy is not None and c.status != "failed"]
+    if not done:
+        return "failed" if any(c.status == "failed" for c in cells) else "pending"
+    k = sum(c.accuracy.k for c in done if c.accuracy is not None)
+    n = sum(c.accuracy.n for c in done if c.accuracy is not None)
+    text = f"{100 * k / max(n, 1):.1f}"
+    complete = len(done) == len(cells) and all(c.status == "done" for c in done)
+    return text if complete else f"{text}*"
+
+
+def main_table(summary: Summary) -> tuple[list[str], list[list[str]]]:
+    """Column labels and, per model, the cell texts of the main table.
+
+    Corruption columns fold into one ``corruptions (mean)`` column (sample-weighted
+    mean accuracy over every corruption and severity) when there are more than
+    :data:`MAX_CORRUPTION_COLUMNS` of them.
+
+    Returns:
+        ``(columns, rows)``; each row is ``[model, family, *cells]``.
+    """
+    kinds = {c.label: c.kind for c in summary.cells}
+    corruption_columns = [c for c in summary.columns if kinds.get(c) == "corruption"]
+    fold = len(corruption_columns) > MAX_CORRUPTION_COLUMNS
+    columns: list[str] = []
+    for column in summary.columns:
+        if fold and kinds.get(column) == "corruption":
+            if "corruptions (mean)" not in columns:
+                columns.append("corruptions (mean)")
+            continue
+        columns.append(column)
+    rows = []
+    for model, family in summary.models:
+        row = [model, family]
+        for column in columns:
+            if column == "corruptions (mean)":
+                row.append(_mean_text([c for c in summary.cells if c.model == model and c.kind == "corruption"]))
+            else:
+                row.append(cell_text(summary.cell(model, column)))
+        rows.append(row)
+    return columns, rows
 
 
 def threat_configs(summary: Summary) -> dict[str, str]:
@@ -39,6 +87,12 @@ def footnotes(summary: Summary) -> list[str]:
         lines.append(
             f"{model}: re-parameterized at load; merged vs unmerged logits differ by "
             f"{info.get('reparam_rel_err', float('nan')):.2e} of the logit scale (tolerance {info.get('reparam_rtol')})"
+        )
+    n_corruption = len({c.label for c in summary.cells if c.kind == "corruption"})
+    if n_corruption > MAX_CORRUPTION_COLUMNS:
+        lines.append(
+            f"corruptions (mean) = accuracy over all {n_corruption} corruption x severity cells; "
+            "the corruption tables below give each one"
         )
     if any(c.status not in ("done", "failed") and c.accuracy is not None for c in summary.cells):
         lines.append("* partial: accuracy over the finished shards only")

@@ -124,6 +124,9 @@ class DatasetSpec:
         default_eps: Default eps grid per norm, in pixel units.
         default_batch_size: Batch size on CPU when the run gives none.
         counter: Optional callable ``(root) -> int`` counting images, for ``doctor``.
+        mce_baseline: Model that normalizes mCE on this dataset when the run names
+            none (``--mce-baseline``); ImageNet-label-space datasets leave it None
+            and use AlexNet's published errors.
         description: One line for listings.
         version: Loader version, part of every cell key.
         companions: Other datasets whose roots the loader needs (ImageNet-O reads
@@ -157,6 +160,7 @@ class DatasetSpec:
     default_eps: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     default_batch_size: int = 128
     counter: Callable[[Path], int] | str | None = None
+    mce_baseline: str | None = None
     description: str = ""
     version: str = "1"
     companions: tuple[str, ...] = ()
@@ -215,6 +219,7 @@ class DatasetSpec:
             "layout": self.layout,
             "default_limit": self.default_limit,
             "default_eps": {k: list(v) for k, v in self.default_eps.items()},
+            "mce_baseline": self.mce_baseline,
             "description": self.description,
             "version": self.version,
             "companions": list(self.companions),

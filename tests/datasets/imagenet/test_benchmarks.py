@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lkadv.datasets.imagenet._metrics import ALEXNET_C_ERRORS
+from lkadv.metrics._corruption import ALEXNET_ERRORS
 from lkadv.store import Ledger
 from tests.datasets.imagenet.helpers import figures, run_oracle
 
@@ -50,7 +50,7 @@ def test_imagenet_c_errors_and_ce(data_root, oracle_host, tmp_path):
     section = result.summary.sections[0]
     assert section.key == "benchmark:imagenet-c"
     row = dict(zip(section.columns, section.rows[0], strict=True))
-    assert row["gaussian_noise CE %"] == pytest.approx(100 * 0.4 / ALEXNET_C_ERRORS["gaussian_noise"], abs=1e-3)
+    assert row["gaussian_noise CE %"] == pytest.approx(100 * 0.4 / ALEXNET_ERRORS["gaussian_noise"], abs=1e-3)
 
 
 def test_imagenet_o_aupr(data_root, o_val_root, oracle_host, tmp_path):

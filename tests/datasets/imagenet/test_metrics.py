@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lkadv.datasets.imagenet import average_precision, bg_gap, corruption_errors, flip_probability, top5_distance
-from lkadv.datasets.imagenet._metrics import ALEXNET_C_ERRORS, MCE_CORRUPTIONS
+from lkadv.metrics._corruption import ALEXNET_ERRORS, STANDARD_CORRUPTIONS
 
 
 def test_average_precision_hand_case():
@@ -50,11 +50,11 @@ def test_top5_distance_cases():
 
 
 def test_corruption_errors_alexnet_is_100_percent():
-    errors = {c: dict.fromkeys(range(1, 6), ALEXNET_C_ERRORS[c]) for c in MCE_CORRUPTIONS}
+    errors = {c: dict.fromkeys(range(1, 6), ALEXNET_ERRORS[c]) for c in STANDARD_CORRUPTIONS}
     errors["saturate"] = dict.fromkeys(range(1, 6), 0.9)  # extra corruption: outside mCE
     out = corruption_errors(errors)
     assert out["mCE"] == pytest.approx(1.0)
-    assert out["mean error"] == pytest.approx(np.mean(list(ALEXNET_C_ERRORS.values())))
+    assert out["mean error"] == pytest.approx(np.mean(list(ALEXNET_ERRORS.values())))
     assert "CE:saturate" not in out and out["mean error:saturate"] == pytest.approx(0.9)
 
 

@@ -17,9 +17,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from lkadv.metrics._corruption import (
+    ALEXNET_ERRORS,
+    STANDARD_CORRUPTIONS,
+    alexnet_baseline,
+    corruption_error,
+    mean_error,
+)
+
 __all__ = [
-    "ALEXNET_C_ERRORS",
-    "MCE_CORRUPTIONS",
     "average_precision",
     "bg_gap",
     "corruption_errors",
@@ -27,26 +33,6 @@ __all__ = [
     "ood_aupr",
     "top5_distance",
 ]
-
-# AlexNet's top-1 error on ImageNet-C, averaged over the five severities (the mCE denominators).
-ALEXNET_C_ERRORS: Mapping[str, float] = {
-    "gaussian_noise": 0.886428,
-    "shot_noise": 0.894468,
-    "impulse_noise": 0.922640,
-    "defocus_blur": 0.819880,
-    "glass_blur": 0.826268,
-    "motion_blur": 0.785948,
-    "zoom_blur": 0.798360,
-    "snow": 0.866816,
-    "frost": 0.826572,
-    "fog": 0.819324,
-    "brightness": 0.564592,
-    "contrast": 0.853204,
-    "elastic_transform": 0.646056,
-    "pixelate": 0.717840,
-    "jpeg_compression": 0.606500,
-}
-MCE_CORRUPTIONS = tuple(ALEXNET_C_ERRORS)
 
 
 def average_precision(positive: Sequence[bool] | np.ndarray, score: Sequence[float] | np.ndarray) -> float:
@@ -148,6 +134,9 @@ def top5_distance(top5: Sequence[np.ndarray], *, noise: bool, difficulty: int = 
 def corruption_errors(errors: Mapping[str, Mapping[int, float]]) -> dict[str, float]:
     """CE per corruption and the mCE, normalized by AlexNet (looked up by name).
 
+    A thin view over :mod:`lkadv.metrics._corruption` (the one home of the
+    constants and the CE arithmetic) in the keys the ImageNet-C report uses.
+
     Args:
         errors: Top-1 error by corruption name and severity (fractions).
 
@@ -157,17 +146,16 @@ def corruption_errors(errors: Mapping[str, Mapping[int, float]]) -> dict[str, fl
         (unnormalized, over the 15 when all are present, else over those given).
     """
     out: dict[str, float] = {}
-    means = {}
-    for name, by_sev in errors.items():
-        means[name] = float(np.mean(list(by_sev.values())))
-        out[f"mean error:{name}"] = means[name]
-        if name in ALEXNET_C_ERRORS:
-            out[f"CE:{name}"] = means[name] / ALEXNET_C_ERRORS[name]
-    if all(c in means for c in MCE_CORRUPTIONS):
-        out["mCE"] = float(np.mean([out[f"CE:{c}"] for c in MCE_CORRUPTIONS]))
-        out["mean error"] = float(np.mean([means[c] for c in MCE_CORRUPTIONS]))
-    elif means:
-        out["mean error"] = float(np.mean(list(means.values())))
+    baseline = alexnet_baseline([n for n in errors if n in ALEXNET_ERRORS])
+    for name in errors:
+        out[f"mean error:{name}"] = mean_error(errors, [name])
+        if name in ALEXNET_ERRORS:
+            out[f"CE:{name}"] = corruption_error(errors, baseline, name)
+    if all(c in errors for c in STANDARD_CORRUPTIONS):
+        out["mCE"] = float(np.mean([out[f"CE:{c}"] for c in STANDARD_CORRUPTIONS]))
+        out["mean error"] = float(np.mean([out[f"mean error:{c}"] for c in STANDARD_CORRUPTIONS]))
+    elif errors:
+        out["mean error"] = float(np.mean([out[f"mean error:{c}"] for c in errors]))
     return out
 
 
