@@ -6,8 +6,8 @@ configuration is timed in interleaved rounds (torchattacks, lkadv, lkadv+ES,
 torchattacks, ...) and the median ratio is printed, so machine noise hits all
 sides alike.
 
-    python bench/pgd_throughput.py [--models preset:mini-zoo] [--grid linf:4/255,linf:8/255,l2:0.5]
-                                   [--batch 500] [--steps 10] [--rounds 3]
+    python bench/pgd_throughput.py [--models preset:mini-zoo] [--grid linf:8/255,l2:1.0,...]
+                                   [--batch 500] [--steps 10] [--rounds 3] [--no-curve]
 
 Prints, per model and threat: images/s of torchattacks PGD-10, of lkadv PGD-10
 without early stop (the same work), and of lkadv PGD-10 with early stop (batch
@@ -16,7 +16,19 @@ and the robust accuracies of the three (lkadv keeps the first iterate that
 fooled a sample, so its robust accuracy is never above torchattacks' by more
 than noise). ``work`` is the share of the sample-steps of PGD-10 that early stop
 still does (counted in an extra, untimed run): ``1/work`` is the best ratio
-compaction can give, since a sample that resists takes every step.
+compaction can give, since a sample that resists takes every step. The default
+grid spans small radii (most samples resist: ``work`` near 0.5-0.7) to large
+ones (16/255, L2 2.0: most fall within two steps), so the ratio is shown where
+early stop has little to drop and where it has much.
+
+A second table (``--curve``, on by default) times what a user runs: the whole
+robustness curve over the dataset's L-inf eps grid (1, 2, 4, 8/255), clean
+accuracy included, from the model spec to the accuracies. torchattacks' side
+builds the Classifier, scores the clean batch, then attacks the whole batch at
+every eps and scores each result. lkadv's side is ``lkadv.run`` on the same
+images (its seeded subset; ledger, sanity probe and all), where a sample wrong
+when clean is not attacked, a sample fooled at a smaller eps is not attacked
+again, and early stop drops fooled samples from the batch.
 Requires torchattacks (``pip install --no-deps torchattacks==3.5.1``).
 """
 
@@ -24,17 +36,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 
 import torch
 
 from lkadv.attacks import PGD
-from lkadv.config import parse_eps
+from lkadv.config import load_options, parse_eps
 from lkadv.datasets._fashion_mnist import load_split
 from lkadv.errors import WeightsError
+from lkadv.executors import run
 from lkadv.models import build_classifier
+from lkadv.planner import make_plan
 from lkadv.plugins import PluginHost
+from lkadv.specs import ModelSpec
 
 
 class _Rows(torch.nn.Module):
@@ -67,10 +83,11 @@ def _grid(text: str) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="preset:mini-zoo")
-    parser.add_argument("--grid", default="linf:4/255,linf:8/255,l2:0.5,l2:1.0", help="norm:eps,...")
+    parser.add_argument("--grid", default="linf:4/255,linf:8/255,linf:16/255,l2:0.5,l2:1.0,l2:2.0", help="norm:eps,...")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--curve", action=argparse.BooleanOptionalAction, default=True, help="whole-curve table")
     args = parser.parse_args()
 
     import torchattacks
@@ -137,6 +154,94 @@ def main() -> None:
     )
     for label, values in per_threat.items():
         print(f"  with early stop at {label}: {statistics.geometric_mean(values):.2f}")
+    if args.curve:
+        _curves(host, args)
+
+
+def _curves(host: PluginHost, args: argparse.Namespace) -> None:
+    grid = host.registries.datasets.get("fashion-mnist").default_eps["linf"]
+    print(
+        f"\nrobustness curve, L-inf eps {', '.join(f'{e * 255:g}/255' for e in grid)}, PGD-{args.steps}, "
+        f"{args.batch} images, clean accuracy included"
+    )
+    print(f"{'model':16s} {'torchattacks':>13s} {'lkadv run':>10s} {'ratio':>6s}  robust accuracy ta | lkadv")
+    ratios = []
+    for spec in host.registries.models.select(args.models):
+        try:
+            build_classifier(spec)
+        except WeightsError:
+            continue
+        times: dict[str, list[float]] = {"ta": [], "lk": []}
+        accs: dict[str, list[float]] = {}
+        for _ in range(args.rounds):
+            with tempfile.TemporaryDirectory(prefix="lkadv-bench-") as tmp:
+                seconds, accs["lk"] = _timed_curve(_lkadv_curve, host, spec, grid, args, tmp)
+                times["lk"].append(seconds)
+                seconds, accs["ta"] = _timed_curve(_torchattacks_curve, host, spec, grid, args, tmp)
+                times["ta"].append(seconds)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        ratio = med["ta"] / med["lk"]
+        ratios.append(ratio)
+        fmt = "/".join(f"{a:.3f}" for a in accs["ta"]), "/".join(f"{a:.3f}" for a in accs["lk"])
+        print(f"{spec.name:16s} {med['ta']:12.1f}s {med['lk']:9.1f}s {ratio:6.2f}  {fmt[0]} | {fmt[1]}")
+    if ratios:
+        print(f"geometric mean ratio over torchattacks, whole curve: {statistics.geometric_mean(ratios):.2f}")
+
+
+def _timed_curve(
+    fn: Callable[..., list[float]], host: PluginHost, spec: ModelSpec, grid: tuple[float, ...], *rest: object
+) -> tuple[float, list[float]]:
+    t0 = time.perf_counter()
+    accs = fn(host, spec, grid, *rest)
+    return time.perf_counter() - t0, accs
+
+
+def _curve_options(spec: ModelSpec, grid: tuple[float, ...], args: argparse.Namespace, tmp: str) -> object:
+    return load_options(
+        {
+            "models": spec.name,
+            "attacks": "pgd",
+            "eps": ",".join(repr(e) for e in grid),
+            "attack_params": {"pgd": {"steps": args.steps, "rel_step": 0.25}},
+            "limit": args.batch,
+            "shard_size": args.batch,
+            "batch_size": args.batch,
+            "run_dir": f"{tmp}/run",
+            "device": "cpu",
+        },
+        env={},
+        config_file=None,
+    )
+
+
+def _lkadv_curve(
+    host: PluginHost, spec: ModelSpec, grid: tuple[float, ...], args: argparse.Namespace, tmp: str
+) -> list[float]:
+    result = run(_curve_options(spec, grid, args, tmp), host=host)  # type: ignore[arg-type]
+    by_eps = {c.eps: c.accuracy.value for c in result.summary.cells if c.kind == "attack" and c.accuracy}
+    return [by_eps[e] for e in grid]
+
+
+def _torchattacks_curve(
+    host: PluginHost, spec: ModelSpec, grid: tuple[float, ...], args: argparse.Namespace, tmp: str
+) -> list[float]:
+    import torchattacks
+
+    plan = make_plan(_curve_options(spec, grid, args, tmp), host)  # type: ignore[arg-type]
+    images, labels = load_split("test")
+    pos = list(plan.subset.positions)
+    x = torch.from_numpy(images[pos]).float().div(255)[:, None]
+    y = torch.from_numpy(labels[pos]).long()
+    clf, _ = build_classifier(spec)
+    with torch.no_grad():
+        clf(x).argmax(1)  # clean accuracy, as the curve's first point
+    accs = []
+    for eps in grid:
+        attack = torchattacks.PGD(clf, eps=eps, alpha=eps / 4, steps=args.steps, random_start=True)
+        adv = attack(x, y)
+        with torch.no_grad():
+            accs.append(float((clf(adv).argmax(1) == y).float().mean()))
+    return accs
 
 
 if __name__ == "__main__":

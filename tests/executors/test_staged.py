@@ -117,3 +117,17 @@ def test_an_l0_threat_runs_end_to_end(tmp_path, toy_host):
     with Ledger(tmp_path) as ledger:
         infos = ledger.unit_infos(result.plan.cells[2].key)
     assert all(i["max_perturbation"] <= 3 for i in infos)
+
+
+def test_every_attack_runs_with_the_model_parameters_frozen(tmp_path, toy_host, monkeypatch):
+    # AutoAttack (pyautoattack) does not freeze anything itself: the executor does, for every attack.
+    seen: list[bool] = []
+    original = AutoAttack._stage
+
+    def stage(self, sub, classifier, x, y, eps, generator):
+        seen.append(any(p.requires_grad for p in classifier.parameters()))
+        return original(self, sub, classifier, x, y, eps, generator)
+
+    monkeypatch.setattr(AutoAttack, "_stage", stage)
+    result = run(_opts(tmp_path, attacks="autoattack", attack_params=AA), host=toy_host)
+    assert not result.failures and seen and not any(seen)

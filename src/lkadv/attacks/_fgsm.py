@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lkadv.attacks._freeze import input_gradients_only
 from lkadv.attacks._losses import LOSSES, attack_loss
 from lkadv.attacks._norms import ascent_direction, project
 from lkadv.errors import ConfigError
@@ -32,7 +33,7 @@ class FGSM:
         """Adversarial examples for ``x`` within ``eps``."""
         if eps <= 0 or len(x) == 0:
             return x.detach().clone()
-        with torch.enable_grad():
+        with torch.enable_grad(), input_gradients_only(classifier):
             x_req = x.detach().clone().requires_grad_(True)
             grad = torch.autograd.grad(self.loss(classifier(x_req), y, None).sum(), x_req)[0]
         with torch.no_grad():

@@ -33,6 +33,7 @@ import math
 import torch
 from torch import nn
 
+from lkadv.attacks._freeze import input_gradients_only
 from lkadv.attacks._losses import LOSSES, attack_loss, margin
 from lkadv.attacks._norms import ascent_direction, project, random_init
 from lkadv.attacks._targets import check_target_mode, choose_targets
@@ -137,11 +138,12 @@ class PGD:
         if t is not None:
             done |= t == y  # a sample already of its target class has nowhere to go
         todo = torch.nonzero(~done).squeeze(1)
-        for restart in range(self.restarts):
-            if len(todo) == 0:
-                break
-            self._run(classifier, x, y, t, eps, generator, out, done, best, todo, last=restart + 1 == self.restarts)
-            todo = todo[~done[todo]]
+        with input_gradients_only(classifier):
+            for restart in range(self.restarts):
+                if len(todo) == 0:
+                    break
+                self._run(classifier, x, y, t, eps, generator, out, done, best, todo, last=restart + 1 == self.restarts)
+                todo = todo[~done[todo]]
         return out
 
     # ----------------------------------------------------------------- inner

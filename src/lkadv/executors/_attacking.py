@@ -29,6 +29,7 @@ from torch import nn
 
 from lkadv._imports import resolve
 from lkadv.attacks._check import check_adversarial
+from lkadv.attacks._freeze import input_gradients_only
 from lkadv.attacks._norms import perturbation_norm
 from lkadv.attacks._worst import run_sequential, stage_generator
 from lkadv.executors._base import Events
@@ -167,7 +168,8 @@ def attack_unit(
             sel = todo[i : i + ctx.batch]
             idx = torch.as_tensor(sel, device=x.device)
             xb, yb = x[idx], y[idx]
-            x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
+            with input_gradients_only(ctx.attack_model):  # plugin attacks too: see lkadv.attacks._freeze
+                x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
             check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if len(stages) > 1 else threat.name)
             c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
             if reduced:
