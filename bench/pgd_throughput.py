@@ -43,7 +43,7 @@ from collections.abc import Callable
 import torch
 
 from lkadv.attacks import PGD
-from lkadv.config import load_options, parse_eps
+from lkadv.config import RunOptions, load_options, parse_eps
 from lkadv.datasets._fashion_mnist import load_split
 from lkadv.errors import WeightsError
 from lkadv.executors import run
@@ -196,7 +196,7 @@ def _timed_curve(
     return time.perf_counter() - t0, accs
 
 
-def _curve_options(spec: ModelSpec, grid: tuple[float, ...], args: argparse.Namespace, tmp: str) -> object:
+def _curve_options(spec: ModelSpec, grid: tuple[float, ...], args: argparse.Namespace, tmp: str) -> RunOptions:
     return load_options(
         {
             "models": spec.name,
@@ -217,7 +217,7 @@ def _curve_options(spec: ModelSpec, grid: tuple[float, ...], args: argparse.Name
 def _lkadv_curve(
     host: PluginHost, spec: ModelSpec, grid: tuple[float, ...], args: argparse.Namespace, tmp: str
 ) -> list[float]:
-    result = run(_curve_options(spec, grid, args, tmp), host=host)  # type: ignore[arg-type]
+    result = run(_curve_options(spec, grid, args, tmp), host=host)
     by_eps = {c.eps: c.accuracy.value for c in result.summary.cells if c.kind == "attack" and c.accuracy}
     return [by_eps[e] for e in grid]
 
@@ -227,7 +227,7 @@ def _torchattacks_curve(
 ) -> list[float]:
     import torchattacks
 
-    plan = make_plan(_curve_options(spec, grid, args, tmp), host)  # type: ignore[arg-type]
+    plan = make_plan(_curve_options(spec, grid, args, tmp), host)
     images, labels = load_split("test")
     pos = list(plan.subset.positions)
     x = torch.from_numpy(images[pos]).float().div(255)[:, None]
