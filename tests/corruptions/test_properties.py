@@ -31,6 +31,21 @@ def test_random_corruptions_depend_on_the_seed(name):
     assert not torch.equal(corrupt(x, name, 3, seed=1), corrupt(x, name, 3, seed=2))
 
 
+@pytest.mark.parametrize("name", sorted(RANDOM))
+def test_the_thread_count_does_not_change_the_output(name):
+    # Shot noise draws image by image on a thread pool; no corruption may depend on the thread count.
+    x = torch.rand(4, 3, 24, 24, generator=torch.Generator().manual_seed(3))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = corrupt(x, name, 3, seed=11)
+        torch.set_num_threads(max(2, threads))
+        many = corrupt(x, name, 3, seed=11)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one, many)
+
+
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
 def test_other_float_dtypes_are_kept(dtype):
     x = torch.rand(1, 3, 24, 24).to(dtype)
