@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lkadv.attacks._freeze import input_gradients_only
+from lkadv.attacks._lanes import input_gradient
 from lkadv.attacks._losses import LOSSES, attack_loss
 from lkadv.attacks._norms import ascent_direction, project
+from lkadv.attacks._view import attack_view
 from lkadv.errors import ConfigError
 
 __all__ = ["FGSM"]
@@ -33,9 +34,8 @@ class FGSM:
         """Adversarial examples for ``x`` within ``eps``."""
         if eps <= 0 or len(x) == 0:
             return x.detach().clone()
-        with torch.enable_grad(), input_gradients_only(classifier):
-            x_req = x.detach().clone().requires_grad_(True)
-            grad = torch.autograd.grad(self.loss(classifier(x_req), y, None).sum(), x_req)[0]
+        with attack_view(classifier) as model:
+            grad = input_gradient(model, x, lambda logits, rows: self.loss(logits, y[rows], None))[2]
         with torch.no_grad():
             step = eps * ascent_direction(grad, self.norm)
             return (x + project(step, eps, self.norm)).clamp_(0, 1)

@@ -29,14 +29,16 @@ Step-size schedules:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from lkadv.attacks._freeze import input_gradients_only
+from lkadv.attacks._lanes import input_gradient
 from lkadv.attacks._losses import LOSSES, attack_loss, margin
 from lkadv.attacks._norms import ascent_direction, project, random_init
 from lkadv.attacks._targets import check_target_mode, choose_targets
+from lkadv.attacks._view import attack_view
 from lkadv.errors import ConfigError
 
 __all__ = ["PGD", "SCHEDULES"]
@@ -138,11 +140,11 @@ class PGD:
         if t is not None:
             done |= t == y  # a sample already of its target class has nowhere to go
         todo = torch.nonzero(~done).squeeze(1)
-        with input_gradients_only(classifier):
+        with attack_view(classifier) as model:
             for restart in range(self.restarts):
                 if len(todo) == 0:
                     break
-                self._run(classifier, x, y, t, eps, generator, out, done, best, todo, last=restart + 1 == self.restarts)
+                self._run(model, x, y, t, eps, generator, out, done, best, todo, last=restart + 1 == self.restarts)
                 todo = todo[~done[todo]]
         return out
 
@@ -152,6 +154,12 @@ class PGD:
         if self.schedule == "apgd":
             return (1.0 if self.norm == "l1" else 2.0) * eps
         return self.step_size if self.step_size is not None else self.rel_step * eps
+
+    def _objective(self, y: torch.Tensor, t: torch.Tensor | None) -> Callable[[torch.Tensor, slice], torch.Tensor]:
+        def objective(logits: torch.Tensor, rows: slice) -> torch.Tensor:
+            return self.loss(logits, y[rows], None if t is None else t[rows])
+
+        return objective
 
     def _goal(self, logits: torch.Tensor, y: torch.Tensor, t: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(reached, distance)``: whether each sample reached the goal, and how far (< 0: past it)."""
@@ -199,15 +207,9 @@ class PGD:
             checkpoints = _Checkpoints(self.steps)
 
         for k in range(self.steps):
-            with torch.enable_grad():  # also when called under no_grad (as AutoAttack-style loops do)
-                x_cur.requires_grad_(True)
-                logits = classifier(x_cur)
-                loss = self.loss(logits, y, t)
-                grad = torch.autograd.grad(loss.sum(), x_cur)[0]
-            x_cur = x_cur.detach()
-            loss = loss.detach()
+            logits, loss, grad = input_gradient(classifier, x_cur, self._objective(y, t))
             with torch.no_grad():
-                pred = logits.detach().argmax(1)
+                pred = logits.argmax(1)
                 reached = pred != y if t is None else pred == t
                 fresh = reached & ~done[live]
                 if bool(fresh.any()):

@@ -1,4 +1,4 @@
-"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging."""
+"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging, BatchNorm folding."""
 
 from typing import TYPE_CHECKING
 
@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from lkadv.models._build import BuildReport, build_classifier, reparameterize
     from lkadv.models._checkpoints import load_into, read_state_dict
     from lkadv.models._classifier import PRECISIONS, Classifier, GradStats, adapt_output
+    from lkadv.models._folding import fold_batchnorm
     from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "GradStats",
     "adapt_output",
     "build_classifier",
+    "fold_batchnorm",
     "fuse_conv_bn",
     "load_into",
     "pad_kernel_to",
@@ -36,6 +38,7 @@ __getattr__, __dir__ = lazy_attributes(
         "reparameterize": "lkadv.models._build",
         "load_into": "lkadv.models._checkpoints",
         "read_state_dict": "lkadv.models._checkpoints",
+        "fold_batchnorm": "lkadv.models._folding",
         "fuse_conv_bn": "lkadv.models._fusion",
         "pad_kernel_to": "lkadv.models._fusion",
     },

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -39,10 +40,21 @@ class GradStats:
     zero_rows: int = 0
     nonfinite_rows: int = 0
     scaled_rows: int = 0
+    # Attacks may run the backward passes of one batch on several CPU threads at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def reset(self) -> None:
         """Start counting again."""
-        self.rows = self.zero_rows = self.nonfinite_rows = self.scaled_rows = 0
+        with self._lock:
+            self.rows = self.zero_rows = self.nonfinite_rows = self.scaled_rows = 0
+
+    def add(self, *, rows: int = 0, zero_rows: int = 0, nonfinite_rows: int = 0, scaled_rows: int = 0) -> None:
+        """Count more rows (thread-safe)."""
+        with self._lock:
+            self.rows += rows
+            self.zero_rows += zero_rows
+            self.nonfinite_rows += nonfinite_rows
+            self.scaled_rows += scaled_rows
 
     def as_dict(self) -> dict[str, int]:
         """JSON-ready form."""
@@ -103,16 +115,19 @@ class _WatchInputGrad(torch.autograd.Function):
         state: _Pass = ctx.state  # type: ignore[attr-defined]
         grad = grad.float()
         shape = (-1, *([1] * (grad.ndim - 1)))
+        scaled = 0
         if state.scale is not None:
             grad = grad / state.scale.view(shape)
-            state.stats.scaled_rows += int(grad.shape[0])
+            scaled = int(grad.shape[0])
         finite = torch.isfinite(_rows(grad)).all(1)
         grad = torch.where(finite.view(shape), grad, torch.zeros((), dtype=grad.dtype, device=grad.device))
         zero = _rows(grad).abs().amax(1) == 0
-        stats = state.stats
-        stats.rows += int(grad.shape[0])
-        stats.nonfinite_rows += int((~finite).sum())
-        stats.zero_rows += int((zero & finite).sum())
+        state.stats.add(
+            rows=int(grad.shape[0]),
+            zero_rows=int((zero & finite).sum()),
+            nonfinite_rows=int((~finite).sum()),
+            scaled_rows=scaled,
+        )
         return grad, None
 
 
@@ -217,17 +232,30 @@ class Classifier(nn.Module):
 
     def with_precision(self, precision: str) -> Classifier:
         """A view of the same network running at another precision (shares weights)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
+        return self._view(self.network, precision, GradStats())
+
+    def with_network(self, network: nn.Module) -> Classifier:
+        """This Classifier around another network computing the same function.
+
+        The view keeps the normalization, precision and memory format, and
+        counts its gradients in this Classifier's :attr:`grad_stats`. Attacks
+        use it to differentiate a faster equivalent network
+        (see :func:`lkadv.models.fold_batchnorm`).
+        """
+        return self._view(network, self.precision, self.grad_stats)
+
+    def _view(self, network: nn.Module, precision: str, stats: GradStats) -> Classifier:
         twin = Classifier.__new__(Classifier)
         nn.Module.__init__(twin)
-        twin.network = self.network
+        twin.network = network
         twin.register_buffer("mean", self.mean)
         twin.register_buffer("std", self.std)
         twin.num_classes, twin.name, twin.training = self.num_classes, self.name, False
         twin.channels_last = self.channels_last
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
         twin.precision = precision
-        twin.grad_stats = GradStats()
+        twin.grad_stats = stats
         return twin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

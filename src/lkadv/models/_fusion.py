@@ -13,15 +13,17 @@ from torch import nn
 __all__ = ["fuse_conv_bn", "pad_kernel_to"]
 
 
-def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+def fuse_conv_bn(
+    conv: nn.modules.conv._ConvNd, bn: nn.modules.batchnorm._BatchNorm
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Fold an eval-mode BatchNorm that follows a convolution into one kernel and bias.
 
     Args:
-        conv: The convolution. Its own bias, if any, is folded in too.
+        conv: The convolution (1-, 2- or 3-d). Its own bias, if any, is folded in too.
         bn: The BatchNorm applied to the convolution's output, with running statistics.
 
     Returns:
-        ``(weight, bias)`` such that ``conv2d(x, weight, bias)`` equals ``bn(conv(x))``
+        ``(weight, bias)`` such that the convolution with them equals ``bn(conv(x))``
         in eval mode.
     """
     if bn.running_var is None or bn.running_mean is None:
@@ -30,7 +32,7 @@ def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, tor
     gamma = bn.weight if bn.weight is not None else torch.ones_like(std)
     beta = bn.bias if bn.bias is not None else torch.zeros_like(std)
     scale = gamma / std
-    weight = conv.weight * scale.reshape(-1, 1, 1, 1)
+    weight = conv.weight * scale.reshape(-1, *([1] * (conv.weight.ndim - 1)))
     conv_bias = conv.bias if conv.bias is not None else torch.zeros_like(std)
     bias = beta + (conv_bias - bn.running_mean) * scale
     return weight.detach(), bias.detach()

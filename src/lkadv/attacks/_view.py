@@ -1,0 +1,93 @@
+"""What a native attack differentiates: the model with BatchNorm folded away, parameters frozen.
+
+A gradient attack needs the model's function, not its layer structure. The
+copy from :func:`lkadv.models.fold_batchnorm` computes the same function
+(differences of float rounding) and its forward plus input-gradient pass is
+1.4-1.6x faster on CPU for networks with BatchNorm. The copy is built once per
+model object and reused while none of the model's tensors changes (checked
+through their version counters, so an in-place weight update rebuilds it).
+
+Native attacks search with the copy; what they return is scored by the run on
+the model itself, so a float near-tie decided differently by the copy can never
+count an example that the model does not misclassify. Attacks with their own
+reference implementation (AutoAttack, plugins) are not given the copy: their
+results must match a direct run on the model bit for bit.
+
+``LKADV_FOLD_BN=0`` turns the copy off (for example to save the memory of the
+folded kernels on a GPU near its limit).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar, cast
+
+from torch import nn
+
+from lkadv.attacks._freeze import input_gradients_only
+from lkadv.errors import ConfigError
+from lkadv.models._classifier import Classifier
+from lkadv.models._folding import fold_batchnorm
+
+__all__ = ["attack_view"]
+
+M = TypeVar("M")
+_Key = tuple[tuple[int, int], ...]
+_cache: weakref.WeakKeyDictionary[nn.Module, tuple[_Key, nn.Module]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def _fingerprint(model: nn.Module) -> _Key:
+    tensors = [*model.parameters(), *model.buffers()]
+    return tuple((id(t), t._version) for t in tensors)
+
+
+def _build(model: nn.Module) -> nn.Module:
+    if isinstance(model, Classifier):
+        network, removed = fold_batchnorm(model.network)
+        return model.with_network(network) if removed else model
+    return fold_batchnorm(model)[0]
+
+
+def _fast(model: object) -> object:
+    switch = os.environ.get("LKADV_FOLD_BN", "1").strip()
+    if switch not in ("0", "1"):
+        raise ConfigError(f"LKADV_FOLD_BN must be 1 (fold, the default) or 0 (attack the model as is), got {switch!r}")
+    if not isinstance(model, nn.Module) or switch == "0":
+        return model
+    if model.training:  # BatchNorm would use batch statistics: nothing to fold
+        return model
+    key = _fingerprint(model)
+    with _lock:
+        hit = _cache.get(model)
+        if hit is not None and hit[0] == key:
+            twin = hit[1]
+        else:
+            twin = _build(model)
+            _cache[model] = (key, twin)
+    if isinstance(model, Classifier) and isinstance(twin, Classifier):
+        twin.grad_stats = model.grad_stats  # reassigned counters must keep counting
+    return twin
+
+
+@contextmanager
+def attack_view(model: M) -> Iterator[M]:
+    """Within the block, yields the model to differentiate (parameters frozen on both).
+
+    Args:
+        model: The model under attack (an ``nn.Module``; other callables pass through).
+
+    Yields:
+        The BatchNorm-folded equivalent of ``model``, or ``model`` itself when
+        there is nothing to fold, it is in training mode, or ``LKADV_FOLD_BN=0``.
+
+    Raises:
+        ConfigError: If ``LKADV_FOLD_BN`` is set to anything but 0 or 1.
+    """
+    twin = _fast(model)
+    with input_gradients_only(model), input_gradients_only(twin):
+        yield cast(M, twin)

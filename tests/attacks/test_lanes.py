@@ -1,0 +1,74 @@
+"""CPU lanes: a batch's gradient step split across threads gives the single-pass result."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lkadv.attacks._lanes import MIN_LANE_ROWS, _pool, input_gradient, lane_count
+from lkadv.errors import ConfigError
+from lkadv.models import Classifier
+
+
+def _classifier() -> Classifier:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 5))
+    return Classifier(net, mean=[0.5], std=[0.25], num_classes=5)
+
+
+def test_lane_count_policy(monkeypatch):
+    monkeypatch.setenv("LKADV_CPU_LANES", "3")
+    assert lane_count(3 * MIN_LANE_ROWS, torch.device("cpu")) == 3
+    assert lane_count(3 * MIN_LANE_ROWS - 1, torch.device("cpu")) == 2  # every lane gets enough rows
+    assert lane_count(MIN_LANE_ROWS - 1, torch.device("cpu")) == 1
+    assert lane_count(10_000, torch.device("cuda")) == 1
+    monkeypatch.setenv("LKADV_CPU_LANES", "1")
+    assert lane_count(10_000, torch.device("cpu")) == 1
+    monkeypatch.delenv("LKADV_CPU_LANES")
+    assert lane_count(10_000, torch.device("cpu")) == torch.get_num_threads()
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("LKADV_CPU_LANES", bad)
+        with pytest.raises(ConfigError, match="LKADV_CPU_LANES must be a positive whole number"):
+            lane_count(100, torch.device("cpu"))
+
+
+@pytest.mark.parametrize("lanes", [2, 3])
+def test_lanes_give_the_single_pass_result_in_batch_order(monkeypatch, lanes):
+    clf = _classifier()
+    n = 5 * MIN_LANE_ROWS + 3  # uneven split
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(n, 1, 8, 8, generator=g)
+    y = torch.randint(0, 5, (n,), generator=g)
+
+    def objective(logits: torch.Tensor, rows: slice) -> torch.Tensor:
+        return F.cross_entropy(logits, y[rows], reduction="none")  # wrong rows would change every value
+
+    monkeypatch.setenv("LKADV_CPU_LANES", "1")
+    ref = input_gradient(clf, x, objective)
+    monkeypatch.setenv("LKADV_CPU_LANES", str(lanes))
+    threads = torch.get_num_threads()
+    clf.grad_stats.reset()
+    got = input_gradient(clf, x, objective)
+    assert clf.grad_stats.rows == n  # counted once per sample, from every lane
+    assert torch.get_num_threads() == threads  # the caller's setting survives the lane pool
+    for a, b in zip(got, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert not any(t.requires_grad for t in got)
+
+
+def test_lane_threads_use_their_share_of_the_cores():
+    pool = _pool(2, 1)
+    assert {pool.submit(torch.get_num_threads).result() for _ in range(4)} == {1}
+
+
+def test_an_error_in_a_lane_reaches_the_caller(monkeypatch):
+    monkeypatch.setenv("LKADV_CPU_LANES", "2")
+    x = torch.rand(2 * MIN_LANE_ROWS, 1, 8, 8)
+
+    def objective(logits: torch.Tensor, rows: slice) -> torch.Tensor:
+        raise ValueError("bad objective")
+
+    with pytest.raises(ValueError, match="bad objective"):
+        input_gradient(_classifier(), x, objective)
