@@ -10,8 +10,9 @@ sides alike.
                                    [--batch 500] [--steps 10] [--rounds 3] [--no-curve]
 
 Prints, per model and threat: images/s of torchattacks PGD-10, of lkadv PGD-10
-without early stop (the same work), and of lkadv PGD-10 with early stop (batch
-compaction: fooled samples leave the batch), the two ratios over torchattacks,
+without early stop (the same work: lkadv differentiates a BatchNorm-folded copy
+of the model and splits each step into CPU lanes), and of lkadv PGD-10 with early
+stop (batch compaction: fooled samples leave the batch), the two ratios over torchattacks,
 and the robust accuracies of the three (lkadv keeps the first iterate that
 fooled a sample, so its robust accuracy is never above torchattacks' by more
 than noise). ``work`` is the share of the sample-steps of PGD-10 that early stop
@@ -29,12 +30,16 @@ every eps and scores each result. lkadv's side is ``lkadv.run`` on the same
 images (its seeded subset; ledger, sanity probe and all), where a sample wrong
 when clean is not attacked, a sample fooled at a smaller eps is not attacked
 again, and early stop drops fooled samples from the batch.
+``--ablation`` adds a column: lkadv PGD-10 without early stop, BatchNorm
+folding and lanes (``LKADV_FOLD_BN=0 LKADV_CPU_LANES=1``), i.e. the same work
+on the same model as torchattacks, to show where the ratio comes from.
 Requires torchattacks (``pip install --no-deps torchattacks==3.5.1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -66,6 +71,24 @@ class _Rows(torch.nn.Module):
         return self.model(x)
 
 
+def _bare(attack: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """``attack`` run with BatchNorm folding and CPU lanes switched off."""
+
+    def run(*args: object) -> torch.Tensor:
+        saved = {k: os.environ.get(k) for k in ("LKADV_FOLD_BN", "LKADV_CPU_LANES")}
+        os.environ.update(LKADV_FOLD_BN="0", LKADV_CPU_LANES="1")
+        try:
+            return attack(*args)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    return run
+
+
 def _timed(fn: Callable[..., torch.Tensor], *args: object) -> tuple[float, torch.Tensor]:
     t0 = time.perf_counter()
     out = fn(*args)
@@ -88,6 +111,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--curve", action=argparse.BooleanOptionalAction, default=True, help="whole-curve table")
+    parser.add_argument("--ablation", action="store_true", help="also time lkadv without folding and lanes")
     args = parser.parse_args()
 
     import torchattacks
@@ -102,6 +126,7 @@ def main() -> None:
     print(
         f"{'model':16s} {'threat':12s} {'torchattacks':>13s} {'lkadv':>10s} {'lkadv+ES':>10s} {'ratio':>6s}"
         f" {'ratio+ES':>9s} {'work':>5s} {'rob.acc ta/lk/lk+ES':>22s}"
+        + ("  ratio(no fold, no lanes)" if args.ablation else "")
     )
     ratios: dict[str, list[float]] = {"plain": [], "es": []}
     per_threat: dict[str, list[float]] = {}
@@ -126,6 +151,9 @@ def main() -> None:
                 "plain": (plain, (clf, x, y, eps, torch.Generator().manual_seed(0))),
                 "es": (early, (clf, x, y, eps, torch.Generator().manual_seed(0))),
             }
+            if args.ablation:
+                runs["bare"] = []
+                calls["bare"] = (_bare(plain), (clf, x, y, eps, torch.Generator().manual_seed(0)))
             for _ in range(args.rounds):
                 for key, (fn, fn_args) in calls.items():
                     seconds, results[key] = _timed(fn, *fn_args)
@@ -145,6 +173,7 @@ def main() -> None:
                 f"{spec.name:16s} {label:12s} {args.batch / med['ta']:10.0f}/s {args.batch / med['plain']:8.0f}/s "
                 f"{args.batch / med['es']:8.0f}/s {r_plain:6.2f} {r_es:9.2f} {work:5.2f} "
                 f"{acc['ta']:8.3f}/{acc['plain']:.3f}/{acc['es']:.3f}"
+                + (f"  {med['ta'] / med['bare']:6.2f}" if args.ablation else "")
             )
     if not ratios["plain"]:
         return

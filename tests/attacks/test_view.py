@@ -48,6 +48,10 @@ def test_view_is_folded_cached_and_rebuilt_when_weights_change():
     with attack_view(clf) as third:
         assert third is not first
         torch.testing.assert_close(third(x), clf(x), rtol=1e-5, atol=1e-5)
+    clf.double()  # a cast swaps every tensor's storage: the copy must follow
+    with attack_view(clf) as fourth:
+        assert fourth is not third
+        torch.testing.assert_close(fourth.network(x.double()), clf.network(x.double()))
 
 
 def test_gradients_of_the_view_count_in_the_models_stats():

@@ -5,7 +5,8 @@ copy from :func:`lkadv.models.fold_batchnorm` computes the same function
 (differences of float rounding) and its forward plus input-gradient pass is
 1.4-1.6x faster on CPU for networks with BatchNorm. The copy is built once per
 model object and reused while none of the model's tensors changes (checked
-through their version counters, so an in-place weight update rebuilds it).
+through their version counters and storage, so an in-place weight update, a
+move to another device or a cast rebuilds it).
 
 Native attacks search with the copy; what they return is scored by the run on
 the model itself, so a float near-tie decided differently by the copy can never
@@ -36,14 +37,15 @@ from lkadv.models._folding import fold_batchnorm
 __all__ = ["attack_view"]
 
 M = TypeVar("M")
-_Key = tuple[tuple[int, int], ...]
+_Key = tuple[tuple[int, int, int], ...]
 _cache: weakref.WeakKeyDictionary[nn.Module, tuple[_Key, nn.Module]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
 def _fingerprint(model: nn.Module) -> _Key:
     tensors = [*model.parameters(), *model.buffers()]
-    return tuple((id(t), t._version) for t in tensors)
+    # The storage address changes when a module is moved or cast (``.to()`` swaps ``.data``).
+    return tuple((id(t), t._version, t.data_ptr()) for t in tensors)
 
 
 def _build(model: nn.Module) -> nn.Module:
