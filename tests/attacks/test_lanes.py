@@ -72,3 +72,27 @@ def test_an_error_in_a_lane_reaches_the_caller(monkeypatch):
 
     with pytest.raises(ValueError, match="bad objective"):
         input_gradient(_classifier(), x, objective)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_lanes(monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setenv("LKADV_CPU_LANES", "2")
+    clf = _classifier()
+    x = torch.rand(2 * MIN_LANE_ROWS, 1, 8, 8)
+    y = torch.zeros(len(x), dtype=torch.long)
+
+    def objective(logits: torch.Tensor, rows: slice) -> torch.Tensor:
+        return F.cross_entropy(logits, y[rows], reduction="none")
+
+    input_gradient(clf, x, objective)  # the parent's pool exists; its threads do not survive a fork
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        result = pool.apply_async(_child_step, (clf, x, y))
+        grad = result.get(timeout=60)
+    torch.testing.assert_close(grad, input_gradient(clf, x, objective)[2])
+
+
+def _child_step(clf: Classifier, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return input_gradient(clf, x, lambda logits, rows: F.cross_entropy(logits, y[rows], reduction="none"))[2]

@@ -151,3 +151,14 @@ def test_channels_last_gives_the_same_logits():
     assert fast.network.conv.weight.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(fast(x), plain(x), rtol=1e-5, atol=1e-5)
     assert fast.with_precision("bf16").channels_last
+
+
+def test_classifier_pickles_and_deep_copies_with_its_gradient_counts(tiny_classifier):
+    import copy
+    import pickle
+
+    tiny_classifier.grad_stats.add(rows=3, zero_rows=1)
+    for clone in (copy.deepcopy(tiny_classifier), pickle.loads(pickle.dumps(tiny_classifier))):
+        assert clone.grad_stats.as_dict() == tiny_classifier.grad_stats.as_dict()
+        clone.grad_stats.add(rows=1)  # a working lock of its own
+        assert clone.grad_stats.rows == 4 and tiny_classifier.grad_stats.rows == 3

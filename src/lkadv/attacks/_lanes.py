@@ -36,7 +36,7 @@ MIN_LANE_ROWS = 16
 
 Objective = Callable[[torch.Tensor, slice], torch.Tensor]
 
-_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}  # (pid, lanes, threads): a forked child starts afresh
 _pools_lock = threading.Lock()
 
 
@@ -58,7 +58,8 @@ def lane_count(rows: int, device: torch.device) -> int:
 def _pool(lanes: int, threads: int) -> ThreadPoolExecutor:
     """Worker threads whose intra-op thread count is ``threads`` (the caller's is left as it was)."""
     with _pools_lock:
-        pool = _pools.get((lanes, threads))
+        key = (os.getpid(), lanes, threads)
+        pool = _pools.get(key)
         if pool is not None:
             return pool
         caller = torch.get_num_threads()
@@ -75,7 +76,7 @@ def _pool(lanes: int, threads: int) -> ThreadPoolExecutor:
         for f in [pool.submit(lambda: None) for _ in range(lanes)]:
             f.result()
         torch.set_num_threads(caller)  # set_num_threads also changed the process-wide default
-        _pools[(lanes, threads)] = pool
+        _pools[key] = pool
         return pool
 
 

@@ -48,6 +48,14 @@ class GradStats:
         with self._lock:
             self.rows = self.zero_rows = self.nonfinite_rows = self.scaled_rows = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle and copy the counts, not the lock."""
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def add(self, *, rows: int = 0, zero_rows: int = 0, nonfinite_rows: int = 0, scaled_rows: int = 0) -> None:
         """Count more rows (thread-safe)."""
         with self._lock:
