@@ -1,22 +1,42 @@
-"""Metrics: pure functions over per-sample outcomes, run summaries and the benchmarks table."""
+"""Metrics: pure functions over per-sample outcomes, run summaries and the benchmarks table.
 
-from lkadv.metrics._accuracy import Estimate, accuracy, wilson_interval
-from lkadv.metrics._benchmarks import benchmark_table
-from lkadv.metrics._corruption import (
-    ALEXNET_CLEAN_ERROR,
-    ALEXNET_ERRORS,
-    EXTRA_CORRUPTIONS,
-    STANDARD_CORRUPTIONS,
-    alexnet_baseline,
-    corruption_error,
-    mean_ce,
-    mean_corruption_accuracy,
-    mean_error,
-    relative_corruption_error,
-    relative_mean_ce,
-    severity_curve,
-)
-from lkadv.metrics._summary import CellResult, ReportSection, Summary, summarize
+Attributes load on first use (numpy comes with most of them), so that import-light
+modules such as the benchmark name lists can share the corruption names.
+"""
+
+from typing import TYPE_CHECKING
+
+from lkadv._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from lkadv.metrics._accuracy import (
+        Estimate,
+        accuracy,
+        wilson_interval,
+    )
+    from lkadv.metrics._benchmarks import (
+        benchmark_table,
+    )
+    from lkadv.metrics._corruption import (
+        ALEXNET_CLEAN_ERROR,
+        ALEXNET_ERRORS,
+        EXTRA_CORRUPTIONS,
+        STANDARD_CORRUPTIONS,
+        alexnet_baseline,
+        corruption_error,
+        mean_ce,
+        mean_corruption_accuracy,
+        mean_error,
+        relative_corruption_error,
+        relative_mean_ce,
+        severity_curve,
+    )
+    from lkadv.metrics._summary import (
+        CellResult,
+        ReportSection,
+        Summary,
+        summarize,
+    )
 
 __all__ = [
     "ALEXNET_CLEAN_ERROR",
@@ -40,3 +60,29 @@ __all__ = [
     "summarize",
     "wilson_interval",
 ]
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "Estimate": "lkadv.metrics._accuracy",
+        "accuracy": "lkadv.metrics._accuracy",
+        "wilson_interval": "lkadv.metrics._accuracy",
+        "benchmark_table": "lkadv.metrics._benchmarks",
+        "ALEXNET_CLEAN_ERROR": "lkadv.metrics._corruption",
+        "ALEXNET_ERRORS": "lkadv.metrics._corruption",
+        "EXTRA_CORRUPTIONS": "lkadv.metrics._corruption",
+        "STANDARD_CORRUPTIONS": "lkadv.metrics._corruption",
+        "alexnet_baseline": "lkadv.metrics._corruption",
+        "corruption_error": "lkadv.metrics._corruption",
+        "mean_ce": "lkadv.metrics._corruption",
+        "mean_corruption_accuracy": "lkadv.metrics._corruption",
+        "mean_error": "lkadv.metrics._corruption",
+        "relative_corruption_error": "lkadv.metrics._corruption",
+        "relative_mean_ce": "lkadv.metrics._corruption",
+        "severity_curve": "lkadv.metrics._corruption",
+        "CellResult": "lkadv.metrics._summary",
+        "ReportSection": "lkadv.metrics._summary",
+        "Summary": "lkadv.metrics._summary",
+        "summarize": "lkadv.metrics._summary",
+    },
+)

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import re
 
+from lkadv.metrics._corruption import EXTRA_CORRUPTIONS, STANDARD_CORRUPTIONS
+
 __all__ = ["C_CORRUPTIONS", "IN9_VARIANTS", "P_PERTURBATIONS", "p_folder_parts"]
 
 # ImageNet-C: the 15 corruptions of mCE, then the 4 held-out ones (looked up by name, never position).
-C_CORRUPTIONS = (
-    "gaussian_noise",
-    "shot_noise",
-    "impulse_noise",
-    "defocus_blur",
-    "glass_blur",
-    "motion_blur",
-    "zoom_blur",
-    "snow",
-    "frost",
-    "fog",
-    "brightness",
-    "contrast",
-    "elastic_transform",
-    "pixelate",
-    "jpeg_compression",
-    "speckle_noise",
-    "gaussian_blur",
-    "spatter",
-    "saturate",
-)
+C_CORRUPTIONS = STANDARD_CORRUPTIONS + EXTRA_CORRUPTIONS
 # ImageNet-P: the 10 perturbations of mFR, then the 4 held-out ones.
 P_PERTURBATIONS = (
     "gaussian_noise",
