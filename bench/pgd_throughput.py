@@ -42,6 +42,7 @@ import argparse
 import os
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 
@@ -65,9 +66,11 @@ class _Rows(torch.nn.Module):
         super().__init__()
         self.model = model
         self.rows = 0
+        self._lock = threading.Lock()  # lanes call forward from several threads
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.rows += len(x)
+        with self._lock:
+            self.rows += len(x)
         return self.model(x)
 
 

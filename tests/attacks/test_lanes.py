@@ -95,4 +95,7 @@ def test_a_forked_child_gets_its_own_lanes(monkeypatch):
 
 
 def _child_step(clf: Classifier, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # As DataLoader workers do: GNU OpenMP cannot start a thread team in a child forked
+    # after the parent used one, whatever lkadv does.
+    torch.set_num_threads(1)
     return input_gradient(clf, x, lambda logits, rows: F.cross_entropy(logits, y[rows], reduction="none"))[2]

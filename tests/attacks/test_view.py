@@ -71,9 +71,9 @@ def test_switch_off_and_models_without_batchnorm(monkeypatch):
     plain = Classifier(nn.Sequential(nn.Flatten(), nn.Linear(64, 4)), mean=[0.5], std=[0.25], num_classes=4)
     with attack_view(plain) as view:
         assert view is plain
-    training = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).train()
-    with attack_view(training) as view:
-        assert view is training
+    bare = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).eval()
+    with attack_view(bare) as view:
+        assert view is bare  # not a Classifier: attacked as it is
     monkeypatch.setenv("LKADV_FOLD_BN", "yes")
     with pytest.raises(ConfigError, match="LKADV_FOLD_BN must be 1"), attack_view(clf):
         pass

@@ -132,6 +132,13 @@ def test_nothing_to_fold_returns_the_model_itself():
     assert fold_batchnorm(bn_train) == (bn_train, 0)
 
 
+def test_networks_with_forward_hooks_are_left_alone():
+    net = _randomize(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)))
+    seen: list[int] = []
+    net[1].register_forward_hook(lambda m, i, o: seen.append(len(o)))
+    assert fold_batchnorm(net) == (net, 0)
+
+
 def test_a_bare_batchnorm_becomes_an_affine_map():
     bn = _randomize(nn.BatchNorm2d(3))
     folded, removed = fold_batchnorm(bn)

@@ -14,6 +14,10 @@ count an example that the model does not misclassify. Attacks with their own
 reference implementation (AutoAttack, plugins) are not given the copy: their
 results must match a direct run on the model bit for bit.
 
+Only Classifiers (lkadv's model contract: eval-only, normalization inside) are
+folded; any other module is attacked as it is, since a traced copy would not
+run Python side effects of its ``forward`` (counters, say) on the original.
+
 ``LKADV_FOLD_BN=0`` turns the copy off (for example to save the memory of the
 folded kernels on a GPU near its limit).
 """
@@ -38,7 +42,7 @@ __all__ = ["attack_view"]
 
 M = TypeVar("M")
 _Key = tuple[tuple[int, int, int], ...]
-_cache: weakref.WeakKeyDictionary[nn.Module, tuple[_Key, nn.Module]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Classifier, tuple[_Key, nn.Module]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -48,20 +52,16 @@ def _fingerprint(model: nn.Module) -> _Key:
     return tuple((id(t), t._version, t.data_ptr()) for t in tensors)
 
 
-def _build(model: nn.Module) -> nn.Module:
-    if isinstance(model, Classifier):
-        network, removed = fold_batchnorm(model.network)
-        return model.with_network(network) if removed else model
-    return fold_batchnorm(model)[0]
+def _build(model: Classifier) -> nn.Module:
+    network, removed = fold_batchnorm(model.network)
+    return model.with_network(network) if removed else model
 
 
 def _fast(model: object) -> object:
     switch = os.environ.get("LKADV_FOLD_BN", "1").strip()
     if switch not in ("0", "1"):
         raise ConfigError(f"LKADV_FOLD_BN must be 1 (fold, the default) or 0 (attack the model as is), got {switch!r}")
-    if not isinstance(model, nn.Module) or switch == "0":
-        return model
-    if model.training:  # BatchNorm would use batch statistics: nothing to fold
+    if not isinstance(model, Classifier) or switch == "0":
         return model
     key = _fingerprint(model)
     with _lock:
@@ -71,7 +71,7 @@ def _fast(model: object) -> object:
         else:
             twin = _build(model)
             _cache[model] = (key, twin)
-    if isinstance(model, Classifier) and isinstance(twin, Classifier):
+    if isinstance(twin, Classifier):
         twin.grad_stats = model.grad_stats  # reassigned counters must keep counting
     return twin
 
@@ -81,11 +81,11 @@ def attack_view(model: M) -> Iterator[M]:
     """Within the block, yields the model to differentiate (parameters frozen on both).
 
     Args:
-        model: The model under attack (an ``nn.Module``; other callables pass through).
+        model: The model under attack (a Classifier; other modules and callables pass through).
 
     Yields:
         The BatchNorm-folded equivalent of ``model``, or ``model`` itself when
-        there is nothing to fold, it is in training mode, or ``LKADV_FOLD_BN=0``.
+        it is not a Classifier, there is nothing to fold, or ``LKADV_FOLD_BN=0``.
 
     Raises:
         ConfigError: If ``LKADV_FOLD_BN`` is set to anything but 0 or 1.

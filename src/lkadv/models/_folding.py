@@ -241,13 +241,22 @@ def _fold(module: nn.Module) -> tuple[nn.Module, int]:
     return gm, _fold_graph(gm, tracer.opaque)
 
 
+def _hooked(module: nn.Module) -> bool:
+    if nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks:
+        return True
+    return any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
+
+
 def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, int]:
     """A copy of ``module`` with its eval-mode BatchNorms folded away.
 
     The copy computes the same function up to float rounding (relative
     differences of order 1e-6 in fp32) and shares every tensor it does not
     rewrite. BatchNorms in training mode, without running statistics, or of
-    subclasses that add behaviour are kept.
+    subclasses that add behaviour are kept. A network with forward hooks is
+    returned as it is (a traced copy would skip hooks of the modules it traces
+    through). Python side effects of a traced ``forward`` (a counter, say) run
+    once while tracing, not on every call of the copy.
 
     Args:
         module: The network (not modified).
@@ -256,5 +265,7 @@ def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, int]:
         ``(copy, removed)``: the copy (``module`` itself when nothing was
         folded) and the number of BatchNorms it no longer runs.
     """
+    if _hooked(module):
+        return module, 0
     folded, removed = _fold(module)
     return (folded, removed) if removed else (module, 0)
