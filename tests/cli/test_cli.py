@@ -27,6 +27,14 @@ def test_unknown_model_exit_2_closest_names_nothing_written(tmp_path):
     assert not run_dir.exists()
 
 
+@pytest.mark.parametrize(("name", "value"), [("LKADV_CPU_LANES", "many"), ("LKADV_FOLD_BN", "yes")])
+def test_bad_engine_switches_exit_2_before_anything_is_written(tmp_path, name, value):
+    run_dir = tmp_path / "r"
+    res = invoke("run", "--models", "fm-resnet", "--attacks", "pgd", "--run-dir", str(run_dir), env={name: value})
+    assert res.exit_code == 2 and f"{name} must be" in res.output
+    assert not run_dir.exists()
+
+
 def test_bad_option_values_exit_2(tmp_path):
     res = invoke("run", "--eps", "abc", "--run-dir", str(tmp_path / "r"))
     assert res.exit_code == 2 and "option --eps" in res.output

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import nn
 
-from lkadv.errors import ConfigError
+from lkadv.attacks._switches import requested_lanes
 
 __all__ = ["MIN_LANE_ROWS", "input_gradient", "lane_count"]
 
@@ -48,10 +48,7 @@ def lane_count(rows: int, device: torch.device) -> int:
     """
     if device.type != "cpu":
         return 1
-    wanted = os.environ.get("LKADV_CPU_LANES", "").strip()
-    if wanted and not (wanted.isdigit() and int(wanted) > 0):
-        raise ConfigError(f"LKADV_CPU_LANES must be a positive whole number (1 turns lanes off), got {wanted!r}")
-    lanes = int(wanted) if wanted else torch.get_num_threads()
+    lanes = requested_lanes() or torch.get_num_threads()
     return max(1, min(lanes, rows // MIN_LANE_ROWS))
 
 

@@ -24,7 +24,6 @@ folded kernels on a GPU near its limit).
 
 from __future__ import annotations
 
-import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from typing import TypeVar, cast
 from torch import nn
 
 from lkadv.attacks._freeze import input_gradients_only
-from lkadv.errors import ConfigError
+from lkadv.attacks._switches import fold_enabled
 from lkadv.models._classifier import Classifier
 from lkadv.models._folding import fold_batchnorm
 
@@ -58,10 +57,7 @@ def _build(model: Classifier) -> nn.Module:
 
 
 def _fast(model: object) -> object:
-    switch = os.environ.get("LKADV_FOLD_BN", "1").strip()
-    if switch not in ("0", "1"):
-        raise ConfigError(f"LKADV_FOLD_BN must be 1 (fold, the default) or 0 (attack the model as is), got {switch!r}")
-    if not isinstance(model, Classifier) or switch == "0":
+    if not fold_enabled() or not isinstance(model, Classifier):
         return model
     key = _fingerprint(model)
     with _lock:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lkadv._imports import resolve
+from lkadv.attacks._switches import check_switches
 from lkadv.config import RunOptions
 from lkadv.executors._base import Executor, UnitOutcome
 from lkadv.metrics import Summary, summarize
@@ -142,6 +143,7 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
         LkadvError: On bad options or data (before anything is written), or a store failure.
     """
     t0 = time.perf_counter()
+    check_switches()
     host = host or PluginHost(strict=options.strict_plugins)
     plan = make_plan(options, host)
     spec = host.registries.executors.get(options.executor)

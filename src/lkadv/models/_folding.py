@@ -31,7 +31,7 @@ from typing import Any, TypeGuard
 import torch
 from torch import fx, nn
 
-from lkadv.models._fusion import fuse_conv_bn
+from lkadv.models._fusion import bn_affine, fuse_conv_bn
 
 __all__ = ["fold_batchnorm"]
 
@@ -71,19 +71,6 @@ class _ChannelAffine(nn.Module):
         return torch.addcmul(self.shift.view(shape), x, self.scale.view(shape))
 
 
-def _affine(bn: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(scale, shift)`` with ``bn(x) == x * scale + shift`` per channel (eval mode)."""
-    assert bn.running_var is not None
-    assert bn.running_mean is not None
-    scale = torch.rsqrt(bn.running_var + bn.eps)
-    if bn.weight is not None:
-        scale = scale * bn.weight
-    shift = -bn.running_mean * scale
-    if bn.bias is not None:
-        shift = shift + bn.bias
-    return scale.detach(), shift.detach()
-
-
 def _new_conv(conv: _Conv, weight: torch.Tensor, bias: torch.Tensor) -> _Conv:
     """A copy of ``conv`` with the given kernel and bias (memory format kept)."""
     out = copy.copy(conv)
@@ -104,7 +91,7 @@ def _post_fold(conv: _Conv, bn: _BatchNorm) -> _Conv:
 
 def _pre_fold(bn: _BatchNorm, conv: _Conv) -> _Conv:
     """``bn -> pointwise conv`` as one convolution (exact because nothing is padded)."""
-    scale, shift = _affine(bn)
+    scale, shift = bn_affine(bn)
     w = conv.weight.detach()
     out_ch, per_group = w.shape[0], w.shape[1]
     groups = conv.groups
@@ -211,7 +198,7 @@ def _fold_graph(gm: fx.GraphModule, opaque: dict[int, nn.Module]) -> int:
             gm.graph.erase_node(node)
             removed += 1
             continue
-        install(node, _ChannelAffine(*_affine(bn)))
+        install(node, _ChannelAffine(*bn_affine(bn)))
         removed += 1
     gm.graph.lint()
     gm.delete_all_unused_submodules()
@@ -221,7 +208,7 @@ def _fold_graph(gm: fx.GraphModule, opaque: dict[int, nn.Module]) -> int:
 
 def _fold(module: nn.Module) -> tuple[nn.Module, int]:
     if _foldable(module):
-        return _ChannelAffine(*_affine(module)), 1
+        return _ChannelAffine(*bn_affine(module)), 1
     if not _has_foldable(module):
         return module, 0
     try:

@@ -10,7 +10,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["fuse_conv_bn", "pad_kernel_to"]
+__all__ = ["bn_affine", "fuse_conv_bn", "pad_kernel_to"]
+
+
+def bn_affine(bn: nn.modules.batchnorm._BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(scale, shift)`` with ``bn(x) == x * scale + shift`` per channel, in eval mode.
+
+    Raises:
+        ValueError: If the BatchNorm keeps no running statistics.
+    """
+    if bn.running_var is None or bn.running_mean is None:
+        raise ValueError("cannot fold a BatchNorm without running statistics")
+    scale = torch.rsqrt(bn.running_var + bn.eps)
+    if bn.weight is not None:
+        scale = scale * bn.weight
+    shift = -bn.running_mean * scale
+    if bn.bias is not None:
+        shift = shift + bn.bias
+    return scale.detach(), shift.detach()
 
 
 def fuse_conv_bn(
@@ -25,17 +42,14 @@ def fuse_conv_bn(
     Returns:
         ``(weight, bias)`` such that the convolution with them equals ``bn(conv(x))``
         in eval mode.
+
+    Raises:
+        ValueError: If the BatchNorm keeps no running statistics.
     """
-    if bn.running_var is None or bn.running_mean is None:
-        raise ValueError("cannot fold a BatchNorm without running statistics")
-    std = (bn.running_var + bn.eps).sqrt()
-    gamma = bn.weight if bn.weight is not None else torch.ones_like(std)
-    beta = bn.bias if bn.bias is not None else torch.zeros_like(std)
-    scale = gamma / std
-    weight = conv.weight * scale.reshape(-1, *([1] * (conv.weight.ndim - 1)))
-    conv_bias = conv.bias if conv.bias is not None else torch.zeros_like(std)
-    bias = beta + (conv_bias - bn.running_mean) * scale
-    return weight.detach(), bias.detach()
+    scale, shift = bn_affine(bn)
+    weight = conv.weight.detach() * scale.reshape(-1, *([1] * (conv.weight.ndim - 1)))
+    bias = shift if conv.bias is None else conv.bias.detach() * scale + shift
+    return weight, bias
 
 
 def pad_kernel_to(weight: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
