@@ -44,6 +44,50 @@ def test_in9_groups_match_the_papers_sub_class_counts():
     assert mapping[0] == 8 and mapping[500] == -1
 
 
+# The published 1000 -> 9 mapping, in_to_in9.json of MadryLab/backgrounds_challenge
+# (commit 46d224b), written as inclusive ranges of ImageNet-1k indices per IN-9
+# class; every index not listed maps to -1 in that file.
+_PUBLISHED_IN9 = {
+    0: [(151, 170), (173, 268)],
+    1: [(7, 24), (87, 100), (127, 146)],
+    2: [
+        *[(i, i) for i in (428, 436, 444, 468, 511, 547, 555, 561, 565, 569, 573, 586, 603, 609, 612, 627, 656)],
+        *[(i, i) for i in (661, 665, 675, 690, 705, 717, 734, 751, 757, 791, 817, 820, 829, 847, 864, 870, 880)],
+        (407, 408),
+        (670, 671),
+        (802, 803),
+        (866, 867),
+    ],
+    3: [(33, 68)],
+    4: [(269, 280), (286, 299), (356, 362), (387, 388)],
+    5: [(300, 326)],
+    6: [
+        *[(i, i) for i in (420, 432, 486, 494, 513, 541, 546, 558, 566, 577, 579, 687, 699, 776, 822, 875, 881, 889)],
+        (401, 402),
+        (593, 594),
+        (641, 642),
+        (683, 684),
+    ],
+    7: [(365, 384)],
+    8: [(0, 6), (389, 397)],
+}
+
+
+def test_in9_mapping_equals_the_published_file_class_by_class():
+    published = [-1] * 1000
+    for group, spans in _PUBLISHED_IN9.items():
+        for a, b in spans:
+            for i in range(a, b + 1):
+                published[i] = group
+    assert [published.count(g) for g in range(9)] == [116, 52, 42, 36, 35, 27, 26, 20, 16]
+    mapping = in9_of_imagenet()
+    differing = [(i, mapping[i], published[i]) for i in range(1000) if mapping[i] != published[i]]
+    assert differing == []
+    # the four classes an earlier WordNet-derived table got wrong
+    assert mapping[586] == mapping[847] == 2  # half track, tank
+    assert mapping[575] == mapping[660] == -1  # golfcart, mobile home
+
+
 def test_in9_head_takes_the_1000_way_argmax_group():
     logits = torch.full((3, 1000), -5.0)
     logits[0, 207] = 3.0  # golden retriever -> dog
