@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lkadv.planner import Cell, Plan, Unit
+from lkadv.specs import ModelSpec
 from lkadv.store import Outcomes
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = ["Events", "Executor", "Lookup", "UnitOutcome"]
 
@@ -52,6 +56,15 @@ class Events(Protocol):
 
     def saved_progress(self, unit: Unit) -> tuple[int, dict[str, Any]] | None:
         """``(stages_done, state)`` recorded for an unfinished staged unit, or None."""
+        ...
+
+    def network(self, model: ModelSpec) -> nn.Module | None:
+        """The network the driver built to identify ``model`` (handed over once), or None.
+
+        The driver builds every model once to key its cells on what was really
+        loaded; an executor in the same process builds on that network instead
+        of calling the factory again.
+        """
         ...
 
 

@@ -10,16 +10,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lkadv._imports import resolve
 from lkadv.attacks._switches import check_switches
 from lkadv.config import RunOptions
 from lkadv.executors._base import Executor, UnitOutcome
+from lkadv.executors._identify import Identified, identify_models
 from lkadv.metrics import Summary, summarize
 from lkadv.planner import Cell, Plan, Unit, make_plan
 from lkadv.plugins import PluginHost
+from lkadv.specs import ModelSpec
 from lkadv.store import Ledger, Outcomes, provenance
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = ["Progress", "RunResult", "run"]
 
@@ -70,10 +75,25 @@ class RunResult:
 
 
 class _Events:
-    def __init__(self, ledger: Ledger, run_id: int, host: PluginHost, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        run_id: int,
+        host: PluginHost,
+        progress: Progress | None,
+        identities: dict[str, Identified],
+    ) -> None:
         self.ledger, self.run_id, self.host, self.progress = ledger, run_id, host, progress
+        self.identities = identities
         self.failures: dict[str, str] = {}
         self.computed = 0
+
+    def network(self, model: ModelSpec) -> nn.Module | None:
+        ident = self.identities.get(model.name)
+        if ident is None:
+            return None
+        network, ident.network = ident.network, None  # handed over once
+        return network
 
     def unit_finished(self, unit: Unit, outcome: UnitOutcome) -> None:
         self.ledger.commit_unit(
@@ -146,6 +166,8 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
     check_switches()
     host = host or PluginHost(strict=options.strict_plugins)
     plan = make_plan(options, host)
+    identities = identify_models(plan.models)
+    plan = plan.identified({name: ident.material for name, ident in identities.items()})
     spec = host.registries.executors.get(options.executor)
     factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
     executor: Executor = factory(device=options.device)
@@ -158,6 +180,17 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
         keys = {c.key for c in plan.cells}
         done = ledger.done_units(keys)
         pending = {(c.key, s) for c in plan.cells for s in range(plan.n_shards)} - done
+        events = _Events(ledger, run_id, host, progress, identities)
+        for cell in plan.cells:
+            error = identities[cell.model.name].error
+            if error is not None:
+                events.cell_failed(cell, error)
+                pending -= {(cell.key, s) for s in range(plan.n_shards)}
+        model_of = {c.key: c.model.name for c in plan.cells}
+        busy = {model_of[key] for key, _ in pending}
+        for name, ident in identities.items():
+            if name not in busy:
+                ident.network = None  # nothing left to compute: do not hold it
 
         def lookup(cell: Cell, shard: int) -> Outcomes | None:
             if (cell.key, shard) not in done:
@@ -165,7 +198,6 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
             start, stop = plan.shard_bounds(shard)
             return ledger.outcomes(cell.key, start, stop)
 
-        events = _Events(ledger, run_id, host, progress)
         host.notify("lkadv_run_started", plan=plan)
         if progress is not None:
             progress.start(plan, pending)

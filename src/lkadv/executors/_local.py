@@ -116,7 +116,8 @@ class _Models:
         """``(attack model at the run precision, fp32 scoring model)``, or None if it failed."""
         if spec.name not in self._built:
             try:
-                clf, report = build_classifier(spec, device=self._device, precision=self._precision)
+                network = self._events.network(spec)
+                clf, report = build_classifier(spec, device=self._device, precision=self._precision, network=network)
             except LkadvError as exc:
                 for cell in self._plan.cells:
                     if cell.model.name == spec.name:

@@ -1,4 +1,4 @@
-"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging, BatchNorm folding."""
+"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging, BatchNorm folding, identity."""
 
 from typing import TYPE_CHECKING
 
@@ -10,16 +10,19 @@ if TYPE_CHECKING:
     from lkadv.models._classifier import PRECISIONS, Classifier, GradStats, adapt_output
     from lkadv.models._folding import fold_batchnorm
     from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
+    from lkadv.models._identity import ModelIdentity, identify_network
 
 __all__ = [
     "PRECISIONS",
     "BuildReport",
     "Classifier",
     "GradStats",
+    "ModelIdentity",
     "adapt_output",
     "build_classifier",
     "fold_batchnorm",
     "fuse_conv_bn",
+    "identify_network",
     "load_into",
     "pad_kernel_to",
     "read_state_dict",
@@ -41,5 +44,7 @@ __getattr__, __dir__ = lazy_attributes(
         "fold_batchnorm": "lkadv.models._folding",
         "fuse_conv_bn": "lkadv.models._fusion",
         "pad_kernel_to": "lkadv.models._fusion",
+        "ModelIdentity": "lkadv.models._identity",
+        "identify_network": "lkadv.models._identity",
     },
 )

@@ -6,8 +6,8 @@ import hashlib
 import inspect
 import itertools
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +142,22 @@ class Plan:
             start, stop = self.shard_bounds(shard)
             for cell in self.cells:
                 yield Unit(cell, shard, start, stop)
+
+    def identified(self, identities: Mapping[str, Mapping[str, Any]]) -> Plan:
+        """The plan with each model's loaded identity in its cells' keys.
+
+        Args:
+            identities: By model name, what was actually built (weights and code
+                digests, or the error that stopped the build).
+
+        Returns:
+            A plan whose cells are keyed on those identities (seeds unchanged).
+        """
+        cells = []
+        for cell in self.cells:
+            material = {**cell.material, "model": {**cell.material["model"], "loaded": identities[cell.model.name]}}
+            cells.append(replace(cell, key=_material_key(material), material=material))
+        return replace(self, cells=cells)
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description stored with the run."""
@@ -344,6 +360,26 @@ def _mce_baseline(options: RunOptions, dataset: DatasetSpec, models: list[ModelS
     return None
 
 
+def _material_key(material: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _model_contract(model: ModelSpec) -> dict[str, Any]:
+    """Every spec field that can change an outcome (the eval transform is keyed on its own)."""
+    return {
+        "label_space": model.label_space,
+        "num_classes": model.num_classes,
+        "mean": list(model.mean),
+        "std": list(model.std),
+        "factory": model.factory if isinstance(model.factory, str) else _qualname(model.factory),
+        "factory_kwargs": {k: repr(v) for k, v in sorted(model.factory_kwargs.items())},
+    }
+
+
+def _qualname(obj: object) -> str:
+    return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
+
+
 def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     """Expand options into a plan; validates everything before anything is written.
 
@@ -404,6 +440,8 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
                     "name": model.name,
                     "weights": model.weights_id,
                     "provider": providers[f"model:{model.name}"],
+                    "contract": _model_contract(model),
+                    "loaded": None,  # filled by Plan.identified once the model is built
                 },
                 "dataset": {
                     "name": dataset.name,
@@ -420,9 +458,8 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
                 "seed": options.seed,
                 "lkadv": __version__,
             }
-            key = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
             seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
-            cells.append(Cell(key, model, threat, pre, seed, material))
+            cells.append(Cell(_material_key(material), model, threat, pre, seed, material))
     attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind == "attack"}
     for t in threats:
         config = dict(t.config)
