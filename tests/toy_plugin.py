@@ -5,6 +5,10 @@ Load it with ``PluginHost(extra=[("toy", toy_plugin)])`` or ``lkadv -p tests.toy
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -78,3 +82,19 @@ def lkadv_register_attacks(registry):
     registry.register(
         AttackSpec(name="cheat", norms=("linf",), factory=cheating_attack, description="exceeds eps on purpose")
     )
+
+
+_finished = 0
+
+
+@hookimpl
+def lkadv_unit_finished(unit, outcome):
+    """With ``LKADV_TOY_PAUSE_AFTER=N`` and ``LKADV_TOY_PAUSE_MARKER=PATH``: after N committed
+    units, write the marker and wait for ever, so a test can kill the run at a known point."""
+    global _finished
+    _finished += 1
+    after, marker = os.environ.get("LKADV_TOY_PAUSE_AFTER"), os.environ.get("LKADV_TOY_PAUSE_MARKER")
+    if after is not None and marker and _finished == int(after):
+        Path(marker).write_text(str(_finished))
+        while True:
+            time.sleep(1)

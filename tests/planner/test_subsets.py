@@ -72,3 +72,13 @@ def test_without_records_the_reason():
     ids, labels = _data(2, 3)
     sub = balanced_subset(ids, labels, None, 0).without([1], "unreadable")
     assert len(sub) == 5 and "less 1 unreadable" in sub.rule and ids[1] not in sub.ids
+
+
+def test_subset_file_takes_whole_lines_as_ids(tmp_path):
+    from lkadv.planner._subsets import named_subset
+
+    ids = ["mixed_rand/val/00_dog/a b.JPEG", "mixed_rand/val/00_dog/c.JPEG", "x"]
+    f = tmp_path / "s.txt"
+    f.write_text("mixed_rand/val/00_dog/a b.JPEG\nx 3\n")
+    sub = named_subset(f"file:{f}", ids, [0, 0, 1])
+    assert sub.ids == ("mixed_rand/val/00_dog/a b.JPEG", "x")

@@ -93,3 +93,18 @@ def test_many_corruption_columns_fold_into_a_weighted_mean():
     assert rows[0][2:] == ["90.0", "50.0", f"{100 * (2 + 11 * 5) / 120:.1f}"]
     few = Summary({"id": 1, "plan": {}}, "d", {}, [("m", "f")], ["clean", *labels[:3]], cells[:1] + cells[2:5])
     assert main_table(few)[0] == ["clean", *labels[:3]]
+
+
+def test_json_export_writes_null_for_nan_and_says_why():
+    from lkadv.metrics import Summary
+
+    section = ReportSection(title="mCE", columns=["model", "mCE"], rows=[["m", float("nan")]], key="mce")
+    summary = Summary({"id": 1, "plan": {}}, "toy", {}, [("m", "f")], [], [], sections=[section])
+    text = render_json(summary)
+    def refuse(constant):
+        raise AssertionError(f"bare {constant} in the JSON export")
+
+    data = json.loads(text, parse_constant=refuse)  # strict JSON
+    assert data["sections"][0]["rows"][0][1] is None
+    assert data["null_values"]["paths"] == ["$.sections[0].rows[0][1]"]
+    assert "not computable" in data["null_values"]["why"]

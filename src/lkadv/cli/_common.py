@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from lkadv.errors import LkadvError
 from lkadv.plugins import PluginHost
@@ -25,7 +26,8 @@ class LkadvGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LkadvError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            # The message is text (it quotes paths, TOML tables like [data], plugin output), never markup.
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
             ctx.exit(exc.exit_code)
 
 

@@ -183,7 +183,8 @@ def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None
     notes = []
     subset = plan.get("subset", {})
     if subset and subset.get("n") != subset.get("total"):
-        notes.append(f"{subset['n']} of {subset['total']} samples: {subset['rule']} (use --limit 0 for all)")
+        hint = " (use --limit 0 for all)" if str(subset.get("rule", "")).startswith("balanced(") else ""
+        notes.append(f"{subset['n']} of {subset['total']} samples: {subset['rule']}{hint}")
     data = plan.get("data") or {}
     if data.get("bad_images"):
         notes.append(

@@ -171,6 +171,27 @@ def fixed_subset(
 _FIXED = re.compile(r"^fixed-(\d+)(k?)$")
 
 
+def _file_ids(name: str, path: Path, index: dict[str, int]) -> list[str]:
+    """The ids of a subset file: one a line, the whole line (ImageNet-9 ids hold spaces).
+
+    A line that is not an id but whose first field is (``id label`` lists) gives that field.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(
+            f"subset {name!r}: {path} cannot be read as UTF-8 text ({exc}); give one sample id a line"
+        ) from exc
+    wanted = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            wanted.append(line if line in index or line.split()[0] not in index else line.split()[0])
+    if not wanted:
+        raise ConfigError(f"subset {name!r}: {path} lists no sample id; give one sample id a line")
+    return wanted
+
+
 def named_subset(
     name: str, ids: Sequence[str], labels: Sequence[int], *, groups: Sequence[str] | None = None
 ) -> Subset:
@@ -193,8 +214,8 @@ def named_subset(
         path = Path(name[5:]).expanduser()
         if not path.is_file():
             raise ConfigError(f"subset {name!r}: {path} is not a file; give a text file with one sample id a line")
-        wanted = [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
         index = {s: i for i, s in enumerate(ids)}
+        wanted = _file_ids(name, path, index)
         missing = [w for w in wanted if w not in index]
         if missing:
             raise ConfigError(

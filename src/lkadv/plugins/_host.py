@@ -203,7 +203,9 @@ class PluginHost:
                     continue
                 self._add(info, ep.load)
         for name, obj in extra:
-            info = PluginInfo(name, "n/a", "direct", getattr(obj, "__name__", type(obj).__name__))
+            info = PluginInfo(
+                name, str(getattr(obj, "__version__", "n/a")), "direct", getattr(obj, "__name__", type(obj).__name__)
+            )
             if not self._skip(info, third_party=True):
                 self._add(info, lambda obj=obj: obj)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from typing import Any
 
 from rich.console import Console
@@ -161,6 +162,31 @@ def render_csv(summary: Summary) -> str:
     return buf.getvalue()
 
 
+def _finite(value: Any, path: str, nulls: list[str]) -> Any:
+    """``value`` with every NaN or infinity replaced by None (JSON has neither); their paths in ``nulls``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        nulls.append(path)
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v, f"{path}.{k}", nulls) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v, f"{path}[{i}]", nulls) for i, v in enumerate(value)]
+    return value
+
+
 def render_json(summary: Summary) -> str:
-    """The whole summary (provenance included) as JSON."""
-    return json.dumps(summary.as_dict(), indent=2, sort_keys=False, default=str) + "\n"
+    """The whole summary (provenance included) as strict JSON.
+
+    A value that could not be computed (NaN: an mCE with a missing corruption,
+    an accuracy over no sample) is written as null, and its path is listed
+    under ``null_values`` with the reason, so no reader meets a bare ``NaN``.
+    """
+    nulls: list[str] = []
+    data = _finite(summary.as_dict(), "$", nulls)
+    if nulls:
+        data["null_values"] = {
+            "paths": nulls,
+            "why": "not computable (NaN or infinite), e.g. an mCE over corruptions that did not all run, "
+            "or an accuracy over no sample; see the notes of the section that holds it",
+        }
+    return json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n"
