@@ -101,6 +101,7 @@ def test_json_export_writes_null_for_nan_and_says_why():
     section = ReportSection(title="mCE", columns=["model", "mCE"], rows=[["m", float("nan")]], key="mce")
     summary = Summary({"id": 1, "plan": {}}, "toy", {}, [("m", "f")], [], [], sections=[section])
     text = render_json(summary)
+
     def refuse(constant):
         raise AssertionError(f"bare {constant} in the JSON export")
 
