@@ -182,12 +182,15 @@ def test_renamed_keys_are_listed(tmp_path):
         load_official(build("unireplknet_a"), tmp_path / "w.pth", WEIGHTS["unireplknet_a.in1k"])
 
 
-def test_wrong_variant_and_merged_files_are_explained(tmp_path):
+def test_wrong_variant_files_are_explained_and_merged_files_load(tmp_path):
     torch.save(build("unireplknet_f").state_dict(), tmp_path / "f.pth")
     with pytest.raises(WeightsError, match="shape mismatch"):
         load_official(build("unireplknet_a"), tmp_path / "f.pth")
     merged = _small_uni()
     merged.reparameterize()
     torch.save(merged.state_dict(), tmp_path / "deploy.pth")
-    with pytest.raises(WeightsError, match=r"re-parameterized \(deploy\) weights"):
-        load_official(build("unireplknet_a"), tmp_path / "deploy.pth")
+    # Deploy files load into the merged layout (test_lk_deploy covers every family and route).
+    loaded = load_official(build("unireplknet_a"), tmp_path / "deploy.pth")
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.eval()(x), merged(x))

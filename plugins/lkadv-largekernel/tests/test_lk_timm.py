@@ -5,9 +5,11 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 import warnings
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import randomize, rel_err
@@ -95,3 +97,66 @@ def test_lkadv_timm_bridge_accepts_a_local_file(hermetic, lk_host):
     assert spec.input_size == (3, 224, 224) and spec.crop_pct == 0.875 and spec.weights_id.startswith("sha256:")
     _, report = build_classifier(spec)
     assert report.merged and report.reparam_rel_err < 1e-4
+
+
+def test_a_22k_file_loads_through_timm_with_its_class_count(hermetic):
+    import timm
+
+    from lkadv.errors import WeightsError
+
+    torch.manual_seed(0)
+    source = randomize(build("unireplknet_a", num_classes=21841))
+    path = hermetic / "unireplknet_a_in22k.pth"
+    torch.save({"model": source.state_dict()}, path)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = source(x)
+    # The default tag (in1k, 1000 classes) and an explicit one must not veto a given file.
+    for name in ("unireplknet_a", "unireplknet_a.in1k"):
+        model = timm.create_model(name, pretrained=True, num_classes=21841, pretrained_cfg_overlay={"file": str(path)})
+        with torch.no_grad():
+            assert rel_err(expected, model.eval()(x)) == 0.0, name
+    # Without the class count the error says what to pass (which is the call above).
+    with pytest.raises(WeightsError, match=r"classifier has 21841 classes.*num_classes=21841"):
+        timm.create_model("unireplknet_a", pretrained=True, pretrained_cfg_overlay={"file": str(path)})
+
+
+@pytest.mark.parametrize("timm_module", ["timm.models", "timm.models.registry", "timm.models._registry"])
+def test_a_later_registration_of_our_names_warns_and_can_be_undone(timm_module, monkeypatch):
+    # The official unireplknet.py, imported after this package: `@register_model def unireplknet_a(...)`.
+    import timm
+
+    from lkadv_largekernel._timm import register_timm_models
+
+    fake = types.ModuleType("fake_official_unireplknet")
+    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    source = textwrap.dedent(
+        f"""
+        from {timm_module} import register_model
+        import torch
+
+        @register_model
+        def unireplknet_a(in_1k_pretrained=False, **kwargs):
+            return torch.nn.Identity()
+        """
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # timm.models.registry is deprecated
+            with pytest.warns(
+                UserWarning,
+                match=r"(?s)fake_official_unireplknet\.unireplknet_a replaced lkadv-largekernel's timm model "
+                r"'unireplknet_a'.*pretrained=True.*register_timm_models\(replace=True\)",
+            ):
+                exec(compile(source, "fake_official_unireplknet.py", "exec"), fake.__dict__)
+        assert timm.models.model_entrypoint("unireplknet_a").__module__ == fake.__name__
+    finally:
+        # The advice in the warning: take the name back (quietly: this replacement is asked for).
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert register_timm_models(replace=True) == ["unireplknet_a"]
+    assert timm.models.model_entrypoint("unireplknet_a").__module__ == "lkadv_largekernel._timm"
+    assert "unireplknet_a.in1k" in timm.list_pretrained("unireplknet_a*")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # our own entrypoints re-registered: nothing to warn about
+        assert register_timm_models() == []

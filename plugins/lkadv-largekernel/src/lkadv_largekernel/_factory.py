@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from lkadv._imports import resolve
@@ -15,8 +16,15 @@ from lkadv_largekernel._weights import obtain_weights
 
 __all__ = ["build", "load_official", "load_pretrained"]
 
-# Keys that only exist in re-parameterized (deploy) checkpoints of the three families.
-_DEPLOY_MARKERS = ("lkb_reparam", "dwconv.lk_origin.bias")
+# Keys that only exist in re-parameterized (deploy) checkpoints: the merged large kernel of
+# RepLKNet and SLaK, and UniRepLKNet's depthwise conv and last FFN layer once BatchNorms are folded.
+_DEPLOY_MARKERS = ("lkb_reparam.", ".dwconv.lk_origin.bias", ".pwconv2.0.bias")
+# The merged layouts a deploy checkpoint may have, tried in this order: the official one, then
+# lkadv's own. Only RepLKNet's differ (the official merge keeps every BatchNorm outside the
+# large-kernel branches; lkadv folds them too); each step merges further, in place.
+_DEPLOY_FORMS = (("official deploy", "to_official_deploy"), ("fully merged", "reparameterize"))
+# BatchNorm's batch counter is not a weight; some converters drop it (as the core loader allows).
+_OPTIONAL_SUFFIX = ".num_batches_tracked"
 
 
 def build(arch: str, **kwargs: Any) -> nn.Module:
@@ -42,38 +50,99 @@ def build(arch: str, **kwargs: Any) -> nn.Module:
 
 
 def load_official(model: nn.Module, path: Path, entry: WeightsEntry | None = None) -> nn.Module:
-    """Load a checkpoint strictly, explaining what was expected when it does not fit.
+    """Load a checkpoint strictly, training-time or deploy form, explaining what was expected when it does not fit.
+
+    A training-time (unmerged) checkpoint loads into the model as built. A re-parameterized
+    (deploy) checkpoint, recognised by its keys, is loaded by first converting the model in
+    place to the merged layout the file has: the official one (``to_official_deploy()``:
+    RepLKNet's large kernels merged with every other BatchNorm kept, SLaK's and UniRepLKNet's
+    deploy forms), else lkadv's fully merged one (``reparameterize()``). Either way the
+    network computes the same function as the unmerged one, and ``reparameterize()`` still
+    merges what is left, so lkadv's merge check runs on it as on any other network. (The
+    check cannot verify the merge stored in the file, whose branches are gone.)
 
     Args:
-        model: A freshly built network of the right architecture.
+        model: A freshly built network of the right architecture, in its training-time form.
         path: The checkpoint (``.pth``/``.pt`` read with ``weights_only=True``, or ``.safetensors``;
             a ``model``/``state_dict`` wrapper is unwrapped).
         entry: The official file it should be, for the error message.
 
     Returns:
-        The model, loaded.
+        The model, loaded (the same object; converted in place for a deploy checkpoint).
 
     Raises:
         WeightsError: If the file is an HTML page, truncated, unsafe, or its keys or shapes do
-            not match the architecture.
+            not match the architecture in any of its forms (a model left converted half-way
+            by a failed deploy load must be rebuilt).
     """
+    expected = (
+        f"expected the official {entry.filename} of {entry.name} ({ARCHITECTURES[entry.arch].description})"
+        if entry is not None
+        else f"expected a {type(model).__name__} checkpoint"
+    )
     try:
         return load_into(model, path)
     except WeightsError as exc:
-        expected = (
-            f"expected the official {entry.filename} of {entry.name} ({ARCHITECTURES[entry.arch].description})"
-            if entry is not None
-            else f"expected an unmerged {type(model).__name__} checkpoint"
-        )
-        hint = ""
-        if "does not fit" in str(exc):
-            keys = read_state_dict(path)
-            if any(marker in k for k in keys for marker in _DEPLOY_MARKERS):
-                hint = (
-                    " The file holds re-parameterized (deploy) weights; lkadv needs the training-time "
-                    "checkpoint, which it merges itself after checking the merge."
-                )
-        raise WeightsError(f"{exc} ({expected}.){hint}") from exc
+        if "does not fit" not in str(exc):
+            raise WeightsError(f"{exc} ({expected}.)") from exc
+        unmerged_error = exc
+    # Read again only on this path: the usual (unmerged) file costs one read.
+    state = read_state_dict(path)
+    hint = _head_hint(model, state)
+    if not any(marker in key for key in state for marker in _DEPLOY_MARKERS):
+        raise WeightsError(f"{unmerged_error} ({expected}.){hint}") from unmerged_error
+    misfits: list[str] = []
+    for label, method in _DEPLOY_FORMS:
+        convert = getattr(model, method, None)
+        if not callable(convert):
+            continue
+        convert()
+        misfit = _misfit(model, state)
+        if not misfit:
+            own = model.state_dict()
+            for key in set(own) - set(state):  # only optional counters are missing here
+                state[key] = own[key]
+            model.load_state_dict(state, strict=True)
+            return model
+        misfits.append(f"{label}: {misfit}")
+    detail = "; ".join(misfits) or f"{type(model).__name__} has no merged form"
+    raise WeightsError(
+        f"checkpoint {path} holds re-parameterized (deploy) weights that do not fit {type(model).__name__} "
+        f"in any merged layout ({detail}) ({expected}).{hint}"
+    )
+
+
+def _misfit(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """What keeps ``state`` from loading strictly into ``model`` (empty when it fits)."""
+    own = model.state_dict()
+    missing = sorted(k for k in set(own) - set(state) if not k.endswith(_OPTIONAL_SUFFIX))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in set(own) & set(state)
+        if state[k].shape != own[k].shape
+    )
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing key(s), e.g. {', '.join(missing[:3])}")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected key(s), e.g. {', '.join(unexpected[:3])}")
+    if shapes:
+        parts.append(f"{len(shapes)} shape mismatch(es), e.g. {'; '.join(shapes[:2])}")
+    return ", ".join(parts)
+
+
+def _head_hint(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """Advice when the file's classifier has another class count than the model's (e.g. a 22K file)."""
+    head = getattr(model, "head", None)
+    weight = state.get("head.weight")
+    if not isinstance(head, nn.Linear) or weight is None or weight.ndim != 2 or weight.shape[0] == head.out_features:
+        return ""
+    n = int(weight.shape[0])
+    return (
+        f" The file's classifier has {n} classes and the model's {head.out_features}: build the model with "
+        f"num_classes={n} (build(arch, num_classes={n}), or timm.create_model(..., num_classes={n}))."
+    )
 
 
 def load_pretrained(weights: str, file: str | None = None) -> nn.Module:
@@ -84,7 +153,8 @@ def load_pretrained(weights: str, file: str | None = None) -> nn.Module:
         file: A local checkpoint to use instead of looking up the official file.
 
     Returns:
-        The unmerged network in eval mode, expecting normalized input.
+        The network in eval mode, expecting normalized input: unmerged, or in the merged layout
+        of a deploy checkpoint (see :func:`load_official`).
 
     Raises:
         WeightsError: If the weights cannot be found, downloaded or loaded; the message names

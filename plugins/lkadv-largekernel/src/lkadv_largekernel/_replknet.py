@@ -7,6 +7,9 @@ published checkpoints. Training-time keys: ``large_kernel.lkb_origin`` and
 ``large_kernel.small_conv`` (each ``conv`` + ``bn``); after
 :meth:`RepLKNet.reparameterize` a single ``large_kernel.lkb_reparam`` convolution
 with bias replaces them, and every remaining conv+BN pair is folded.
+:meth:`RepLKNet.to_official_deploy` stops half-way, at the layout of the official
+``structural_reparam()`` (large kernels merged, every other BatchNorm kept), so
+that checkpoints saved in that form load.
 """
 
 from __future__ import annotations
@@ -268,6 +271,19 @@ class RepLKNet(ClassifierMixin):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Normalized, globally pooled features."""
         return F.adaptive_avg_pool2d(self.norm(self.forward_feature_map(x)), 1).flatten(1)
+
+    def to_official_deploy(self) -> None:
+        """Convert in place to the layout of the official deploy checkpoints (idempotent).
+
+        The official ``structural_reparam()`` replaces only each large kernel and its
+        parallel small kernel by ``large_kernel.lkb_reparam`` and keeps every other
+        BatchNorm, so a file saved after it fits this form, not the fully merged one.
+        :meth:`reparameterize` folds the remaining BatchNorms afterwards.
+        """
+        # A list first: merging edits the children of the modules being walked.
+        for module in list(self.modules()):
+            if isinstance(module, ReparamLargeKernelConv):
+                module.reparameterize()
 
     def reparameterize(self) -> None:
         """Structural re-parameterization for inference (in place, idempotent).

@@ -183,6 +183,14 @@ class SLaK(ClassifierMixin):
         """Globally pooled, normalized features."""
         return self.norm(self.forward_feature_map(x).mean((-2, -1)))
 
+    def to_official_deploy(self) -> None:
+        """Convert in place to the layout of deploy checkpoints (idempotent).
+
+        SLaK's only BatchNorms are those of the kernel branches, so its deploy form, a single
+        ``large_kernel.lkb_reparam`` per block, is the fully merged one.
+        """
+        self.reparameterize()
+
     def reparameterize(self) -> None:
         """Merge every decomposed large kernel into ``lkb_reparam`` (in place, idempotent)."""
         for module in self.modules():

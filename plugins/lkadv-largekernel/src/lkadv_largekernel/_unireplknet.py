@@ -320,6 +320,15 @@ class UniRepLKNet(ClassifierMixin):
         """Globally pooled, normalized features."""
         return self.norm(self.forward_feature_map(x).mean((-2, -1)))
 
+    def to_official_deploy(self) -> None:
+        """Convert in place to the layout of the official deploy checkpoints (idempotent).
+
+        The official ``reparameterize_unireplknet()`` folds what :meth:`reparameterize`
+        folds (dilated branches, the BatchNorm after the depthwise conv, GRN bias, the FFN's
+        BatchNorm and layer scale), so the two layouts are the same.
+        """
+        self.reparameterize()
+
     def reparameterize(self) -> None:
         """Structural re-parameterization of every block (in place, idempotent)."""
         for module in self.modules():
