@@ -32,6 +32,12 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("-c", "--corruptions", default=None, help="Corruptions to apply (selector).")
 @click.option("--severities", default=None, help="Corruption severities, e.g. 1,3,5.")
 @click.option(
+    "--corruption-protocol",
+    default=None,
+    type=click.Choice(["released", "uint8", "float"]),
+    help="How corrupted images are stored: released (8-bit + JPEG q85, as ImageNet-C's files; default), uint8, float.",
+)
+@click.option(
     "--mce-baseline",
     default=None,
     help="Model of the run that normalizes CE/mCE (default: the dataset's; AlexNet's errors on ImageNet).",

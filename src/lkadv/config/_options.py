@@ -18,6 +18,7 @@ from typing import Any
 from lkadv.errors import ConfigError
 
 __all__ = [
+    "CORRUPTION_PROTOCOLS",
     "DEFAULT_CONFIG_FILE",
     "RunOptions",
     "default_cache_dir",
@@ -29,6 +30,8 @@ __all__ = [
 DEFAULT_CONFIG_FILE = "lkadv.toml"
 PRECISIONS = ("fp32", "bf16", "fp16")
 BAD_IMAGE = ("fail", "skip")
+CORRUPTION_PROTOCOLS = ("released", "uint8", "float")
+"""How corrupted images are stored before scoring (see :mod:`lkadv.corruptions._protocol`)."""
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -50,6 +53,9 @@ class RunOptions:
         attack_params: Parameter overrides by attack name.
         corruptions: Corruption selector, or None.
         severities: Corruption severities.
+        corruption_protocol: How a corrupted image is stored before a model sees
+            it: ``released`` (8-bit truncation then JPEG quality 85, as the
+            published ImageNet-C files; the default), ``uint8`` or ``float``.
         mce_baseline: Model of the run that normalizes CE/mCE (default: the
             dataset's, or AlexNet's published errors in the ImageNet label space).
         limit: Number of samples (a seeded class-balanced subset); 0 means all;
@@ -83,6 +89,7 @@ class RunOptions:
     attack_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     corruptions: str | None = None
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    corruption_protocol: str = "released"
     mce_baseline: str | None = None
     limit: int | None = None
     seed: int = 0
@@ -224,6 +231,7 @@ _CONVERTERS: dict[str, Any] = {
     "attack_params": parse_params,
     "corruptions": _optional_selector,
     "severities": _severities,
+    "corruption_protocol": lambda v, s: _choice(v, s, CORRUPTION_PROTOCOLS),
     "mce_baseline": _optional_selector,
     "limit": lambda v, s: _int(v, s, 0),
     "seed": lambda v, s: _int(v, s, 0),

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from lkadv.corruptions._api import corrupt, get_corruption
     from lkadv.corruptions._catalog import CATALOG, EXTRA, STANDARD, CatalogEntry
     from lkadv.corruptions._params import PARAMS
+    from lkadv.corruptions._protocol import JPEG_QUALITY, apply_protocol, describe_protocol, protocol_config
     from lkadv.corruptions._scale import REFERENCE_SIDE, render_factor
     from lkadv.corruptions._wrap import CorruptionInputError
 
@@ -24,9 +25,13 @@ __all__ = [
     "REFERENCE_SIDE",
     "STANDARD",
     "CatalogEntry",
+    "JPEG_QUALITY",
     "CorruptionInputError",
+    "apply_protocol",
     "corrupt",
+    "describe_protocol",
     "get_corruption",
+    "protocol_config",
     "render_factor",
 ]
 
@@ -43,5 +48,9 @@ __getattr__, __dir__ = lazy_attributes(
         "CorruptionInputError": "lkadv.corruptions._wrap",
         "corrupt": "lkadv.corruptions._api",
         "get_corruption": "lkadv.corruptions._api",
+        "JPEG_QUALITY": "lkadv.corruptions._protocol",
+        "apply_protocol": "lkadv.corruptions._protocol",
+        "describe_protocol": "lkadv.corruptions._protocol",
+        "protocol_config": "lkadv.corruptions._protocol",
     },
 )

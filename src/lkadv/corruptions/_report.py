@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from lkadv.corruptions._protocol import describe_protocol
 from lkadv.metrics import (
     ALEXNET_CLEAN_ERROR,
     EXTRA_CORRUPTIONS,
@@ -63,7 +64,10 @@ def corruption_sections(summary: Summary, ledger: Any = None) -> list[ReportSect
     plan = summary.run.get("plan", {})
     models = [m for m, _ in summary.models if m in errors]
     names = sorted({n for e in errors.values() for n in e}, key=lambda n: _ORDER.get(n, len(_ORDER)))
+    # Runs made before the protocol was an option scored float images.
+    protocol = plan.get("options", {}).get("corruption_protocol", "float")
     sections = [_per_corruption(errors, models, names)]
+    sections[0].notes.append(f"corruption protocol: {protocol} ({describe_protocol(protocol)})")
     sections.append(_mce_table(errors, clean, models, plan))
     sections.append(_curves(errors, models, names))
     notes = _flags(errors, models, names)
@@ -152,6 +156,13 @@ def _mce_table(
         )
     if baseline is not None:
         notes.append(f"CE per corruption = the model's summed error / the baseline's; normalized {by}")
+    protocol = plan.get("options", {}).get("corruption_protocol", "float")
+    if baseline_model is None and label_space == IMAGENET and protocol != "released":
+        notes.append(
+            f"AlexNet's errors were measured on the released ImageNet-C files (8-bit JPEG); this run's "
+            f"corruption protocol is {protocol!r}, so its normalized mCE is not the published protocol's "
+            "(use --corruption-protocol released)"
+        )
     return ReportSection(
         title=f"mCE over the 15 standard corruptions ({by})", columns=columns, rows=rows, notes=notes, key="mce"
     )

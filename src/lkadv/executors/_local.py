@@ -22,6 +22,7 @@ from torch import nn
 
 from lkadv._imports import resolve
 from lkadv.attacks._sanity import probe_model
+from lkadv.corruptions import apply_protocol
 from lkadv.errors import LkadvError
 from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
@@ -286,7 +287,7 @@ class LocalExecutor:
             # NaN fails both comparisons, so it is caught here too.
             if not bool(((xc >= 0) & (xc <= 1)).all()):
                 raise LkadvError(f"corruption {threat.name!r} returned values outside [0, 1] (or NaN)")
-            cache[cache_key] = xc
+            cache[cache_key] = apply_protocol(xc, dict(threat.config)["protocol"])
         correct, pred, margin, more = score_extras(model, cache[cache_key], y, plan.batch_size, self._extras)
         return Outcomes(correct, pred, margin, np.zeros(len(x), bool), extras=more), {}
 

@@ -14,6 +14,7 @@ from typing import Any
 from lkadv import __version__
 from lkadv._imports import resolve
 from lkadv.config import RunOptions
+from lkadv.corruptions import protocol_config
 from lkadv.datasets._roots import resolve_root
 from lkadv.errors import ConfigError, DataError
 from lkadv.planner._members import resolve_members
@@ -335,7 +336,7 @@ def _corruption_threats(host: PluginHost, options: RunOptions) -> list[Threat]:
     specs: list[CorruptionSpec] = host.registries.corruptions.select(options.corruptions)
     threats = []
     for spec in specs:
-        config: dict[str, Any] = {"version": spec.version}
+        config: dict[str, Any] = {"version": spec.version, **protocol_config(options.corruption_protocol)}
         if spec.random:
             config["seed"] = options.seed
         sevs = [s for s in options.severities if s in spec.severities]
