@@ -170,3 +170,44 @@ def test_bf16_runs_and_reports_its_divergence(tmp_path, host):
     assert infos[0]["precision"]["attack"] == "bf16"
     section = next(s for s in result.summary.sections if s.key == "precision")
     assert section.rows[0][2] == "bf16" and section.rows[0][3] == 64
+
+
+def _fp32_cheat(norm="linf"):
+    # Honest at reduced precision, far outside the ball only when it runs at fp32 (the shadow's fp32 pass).
+    def attack(classifier, x, y, eps, generator):
+        if getattr(classifier, "precision", "fp32") == "fp32":
+            return (x + 0.5).clamp(0, 1)
+        return x.clone()
+
+    return attack
+
+
+class _CheatPlugin:
+    @staticmethod
+    @hookimpl
+    def lkadv_register_attacks(registry):
+        from lkadv import AttackSpec
+
+        registry.register(AttackSpec(name="fp32-cheat", norms=("linf",), factory=_fp32_cheat, description="test"))
+
+
+def test_the_fp32_shadow_examples_are_checked_against_the_ball(tmp_path):
+    host = PluginHost(entry_points=False, extra=[("precision", _Plugin), ("cheat", _CheatPlugin)])
+    opts = load_options(
+        dict(
+            models="toy-offset",
+            dataset="toy-offset-data",
+            attacks="fp32-cheat",
+            eps="0.01",
+            limit=0,
+            precision="bf16",
+            shadow_samples=16,
+            run_dir=tmp_path,
+            device="cpu",
+        ),
+        env={},
+        config_file=None,
+    )
+    result = run(opts, host=host)
+    errors = [result.failures[c.key] for c in result.plan.cells if c.threat.kind == "attack"]
+    assert len(errors) == 1 and "shadow (fp32)" in errors[0] and "linf budget" in errors[0]

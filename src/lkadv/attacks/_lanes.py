@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from lkadv.attacks._switches import requested_lanes
+from lkadv.attacks._trace import note_lanes
 
 __all__ = ["MIN_LANE_ROWS", "input_gradient", "lane_count"]
 
@@ -103,6 +104,7 @@ def input_gradient(
     """
     n = len(x)
     lanes = lane_count(n, x.device)
+    note_lanes(lanes)
     if lanes == 1:
         return _pass(model, x, objective, slice(0, n))
     bounds = [n * i // lanes for i in range(lanes + 1)]

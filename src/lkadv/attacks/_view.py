@@ -15,8 +15,10 @@ reference implementation (AutoAttack, plugins) are not given the copy: their
 results must match a direct run on the model bit for bit.
 
 Only Classifiers (lkadv's model contract: eval-only, normalization inside) are
-folded; any other module is attacked as it is, since a traced copy would not
-run Python side effects of its ``forward`` (counters, say) on the original.
+folded, alone or under a dataset head (:class:`~lkadv.models.HeadedClassifier`,
+what ``lkadv run`` attacks: the head is kept, the classifier folded); any other
+module is attacked as it is, since a traced copy would not run Python side
+effects of its ``forward`` (counters, say) on the original.
 
 ``LKADV_FOLD_BN=0`` turns the copy off (for example to save the memory of the
 folded kernels on a GPU near its limit).
@@ -34,6 +36,8 @@ from torch import nn
 
 from lkadv.attacks._freeze import input_gradients_only
 from lkadv.attacks._switches import fold_enabled
+from lkadv.attacks._trace import note_view
+from lkadv.models import HeadedClassifier
 from lkadv.models._classifier import Classifier
 from lkadv.models._folding import fold_batchnorm
 
@@ -41,7 +45,7 @@ __all__ = ["attack_view"]
 
 M = TypeVar("M")
 _Key = tuple[tuple[int, int, int], ...]
-_cache: weakref.WeakKeyDictionary[Classifier, tuple[_Key, nn.Module]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[nn.Module, tuple[_Key, nn.Module]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -51,13 +55,17 @@ def _fingerprint(model: nn.Module) -> _Key:
     return tuple((id(t), t._version, t.data_ptr()) for t in tensors)
 
 
-def _build(model: Classifier) -> nn.Module:
-    network, removed = fold_batchnorm(model.network)
-    return model.with_network(network) if removed else model
+def _build(model: Classifier | HeadedClassifier) -> nn.Module:
+    clf = model.classifier if isinstance(model, HeadedClassifier) else model
+    network, removed = fold_batchnorm(clf.network)
+    if not removed:
+        return model
+    twin = clf.with_network(network)
+    return model.with_classifier(twin) if isinstance(model, HeadedClassifier) else twin
 
 
 def _fast(model: object) -> object:
-    if not fold_enabled() or not isinstance(model, Classifier):
+    if not fold_enabled() or not isinstance(model, Classifier | HeadedClassifier):
         return model
     key = _fingerprint(model)
     with _lock:
@@ -67,8 +75,10 @@ def _fast(model: object) -> object:
         else:
             twin = _build(model)
             _cache[model] = (key, twin)
-    if isinstance(twin, Classifier):
-        twin.grad_stats = model.grad_stats  # reassigned counters must keep counting
+    inner = twin.classifier if isinstance(twin, HeadedClassifier) else twin
+    if isinstance(inner, Classifier) and twin is not model:
+        # reassigned counters must keep counting
+        inner.grad_stats = model.grad_stats
     return twin
 
 
@@ -87,5 +97,6 @@ def attack_view(model: M) -> Iterator[M]:
         ConfigError: If ``LKADV_FOLD_BN`` is set to anything but 0 or 1.
     """
     twin = _fast(model)
+    note_view(twin is not model)
     with input_gradients_only(model), input_gradients_only(twin):
         yield cast(M, twin)

@@ -31,6 +31,7 @@ from lkadv._imports import resolve
 from lkadv.attacks._check import check_adversarial
 from lkadv.attacks._freeze import input_gradients_only
 from lkadv.attacks._norms import perturbation_norm
+from lkadv.attacks._trace import trace_engine
 from lkadv.attacks._worst import run_sequential, stage_generator
 from lkadv.executors._base import Events
 from lkadv.planner import Plan, Unit, resolve_members
@@ -158,49 +159,50 @@ def attack_unit(
     base_gen = torch.Generator(device=x.device).manual_seed(unit.seed)
     reduced = ctx.precision != "fp32"
 
-    for index in range(first, len(stages)):
-        name, fn = stages[index]
-        t0 = time.perf_counter()
-        todo = np.flatnonzero(correct & attacked)
-        gen = stage_generator(base_gen)
-        broken = 0
-        for i in range(0, len(todo), ctx.batch):
-            sel = todo[i : i + ctx.batch]
-            idx = torch.as_tensor(sel, device=x.device)
-            xb, yb = x[idx], y[idx]
-            with input_gradients_only(ctx.attack_model):  # plugin attacks too: see lkadv.attacks._freeze
-                x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
-            check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if len(stages) > 1 else threat.name)
-            c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
-            if reduced:
-                with torch.no_grad():
-                    claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()
-                claimed += int(claims.sum())
-                rejected += int((claims & c).sum())
-            hit = ~c
-            correct[sel[hit]] = False
-            pred[sel[hit]] = p[hit]
-            margin[sel] = np.fmin(margin[sel], m)
-            broken += int(hit.sum())
-            if len(xb):
-                worst = max(worst, float(perturbation_norm(x_adv - xb, norm).max()))
-        stage_info.append(
-            {"name": name, "attacked": len(todo), "broken": broken, "seconds": round(time.perf_counter() - t0, 4)}
-        )
-        if len(stages) > 1 and index + 1 < len(stages):
-            ctx.events.stage_finished(
-                unit,
-                index + 1,
-                {
-                    "correct": correct.tolist(),
-                    "pred": pred.tolist(),
-                    "margin": [None if np.isnan(v) else float(v) for v in margin],
-                    "stages": stage_info,
-                    "rejected": rejected,
-                    "claimed": claimed,
-                    "max_perturbation": worst,
-                },
+    with trace_engine() as trace:  # which engine paths ran, recorded with the cell
+        for index in range(first, len(stages)):
+            name, fn = stages[index]
+            t0 = time.perf_counter()
+            todo = np.flatnonzero(correct & attacked)
+            gen = stage_generator(base_gen)
+            broken = 0
+            for i in range(0, len(todo), ctx.batch):
+                sel = todo[i : i + ctx.batch]
+                idx = torch.as_tensor(sel, device=x.device)
+                xb, yb = x[idx], y[idx]
+                with input_gradients_only(ctx.attack_model):  # plugin attacks too: see lkadv.attacks._freeze
+                    x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
+                check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if len(stages) > 1 else threat.name)
+                c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
+                if reduced:
+                    with torch.no_grad():
+                        claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()
+                    claimed += int(claims.sum())
+                    rejected += int((claims & c).sum())
+                hit = ~c
+                correct[sel[hit]] = False
+                pred[sel[hit]] = p[hit]
+                margin[sel] = np.fmin(margin[sel], m)
+                broken += int(hit.sum())
+                if len(xb):
+                    worst = max(worst, float(perturbation_norm(x_adv - xb, norm).max()))
+            stage_info.append(
+                {"name": name, "attacked": len(todo), "broken": broken, "seconds": round(time.perf_counter() - t0, 4)}
             )
+            if len(stages) > 1 and index + 1 < len(stages):
+                ctx.events.stage_finished(
+                    unit,
+                    index + 1,
+                    {
+                        "correct": correct.tolist(),
+                        "pred": pred.tolist(),
+                        "margin": [None if np.isnan(v) else float(v) for v in margin],
+                        "stages": stage_info,
+                        "rejected": rejected,
+                        "claimed": claimed,
+                        "max_perturbation": worst,
+                    },
+                )
 
     info: dict[str, Any] = {
         "attacked": int(attacked.sum()),
@@ -211,11 +213,14 @@ def attack_unit(
     }
     if stats is not None:
         info["gradients"] = stats.as_dict()
+    info["engine"] = trace.as_dict()
+    if unit.shard == 0:
+        ctx.events.cell_info(unit.cell, {"engine": info["engine"]})
     if reduced:
         info["precision"] = {"attack": ctx.precision, "claimed": claimed, "rejected_by_fp32": rejected}
         shadow_n = ctx.plan.options.shadow_samples
         if unit.shard == 0 and shadow_n > 0:
-            info["shadow"] = _shadow(ctx, stages, x, y, clean, eps, unit.seed, shadow_n)
+            info["shadow"] = _shadow(ctx, stages, x, y, clean, (eps, norm), unit.seed, shadow_n)
             # Also on the cell, so every export of the cell's result carries it.
             ctx.events.cell_info(unit.cell, {"shadow": {**info["shadow"], "precision": ctx.precision}})
     margin[~attacked] = np.nan
@@ -228,11 +233,15 @@ def _shadow(
     x: torch.Tensor,
     y: torch.Tensor,
     clean: Outcomes,
-    eps: float,
+    ball: tuple[float, str],
     seed: int,
     count: int,
 ) -> dict[str, Any]:
-    """The whole attack on the first ``count`` clean-correct samples, at fp32 and at the run's precision."""
+    """The whole attack on the first ``count`` clean-correct samples, at fp32 and at the run's precision.
+
+    ``ball`` is the threat's ``(eps, norm)``; every example is checked against it.
+    """
+    eps, norm = ball
     pick = np.flatnonzero(clean.correct)[:count]
     if len(pick) == 0:
         return {"n": 0}
@@ -242,6 +251,8 @@ def _shadow(
     for label, model in (("fp32", ctx.score_model), ("reduced", ctx.attack_model)):
         gen = torch.Generator(device=x.device).manual_seed(seed)
         x_adv = run_sequential(stages, model, xs, ys, eps, gen)
+        # The bound holds on every example lkadv computes, the shadow's included.
+        check_adversarial(xs, x_adv, eps, norm, f"shadow ({label})")
         c, _, _ = ctx.score(ctx.score_model, x_adv, ys, ctx.batch)
         robust[label] = c
     return {

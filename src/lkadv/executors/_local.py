@@ -27,35 +27,12 @@ from lkadv.errors import LkadvError
 from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
 from lkadv.executors._device import pick_device
-from lkadv.models import Classifier, GradStats, build_classifier
+from lkadv.models import HeadedClassifier, build_classifier
 from lkadv.planner import Cell, Plan, Unit, derive_seed
 from lkadv.specs import CorruptionSpec, ModelSpec
 from lkadv.store import Outcomes
 
-__all__ = ["HeadedClassifier", "LocalExecutor", "score", "score_extras"]
-
-
-class HeadedClassifier(nn.Module):
-    """A classifier followed by a dataset's head (label-space mapping)."""
-
-    def __init__(self, classifier: Classifier, head: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
-        super().__init__()
-        self.classifier = classifier
-        self.head = head
-
-    @property
-    def precision(self) -> str:
-        """The wrapped classifier's precision."""
-        return self.classifier.precision
-
-    @property
-    def grad_stats(self) -> GradStats:
-        """The wrapped classifier's input-gradient counters."""
-        return self.classifier.grad_stats
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.classifier(x)
-        return self.head(logits) if self.head is not None else logits
+__all__ = ["LocalExecutor", "score", "score_extras"]
 
 
 @torch.inference_mode()

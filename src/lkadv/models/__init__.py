@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from lkadv.models._classifier import PRECISIONS, Classifier, GradStats, adapt_output
     from lkadv.models._folding import fold_batchnorm
     from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
+    from lkadv.models._headed import HeadedClassifier
     from lkadv.models._identity import ModelIdentity, identify_network
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "BuildReport",
     "Classifier",
     "GradStats",
+    "HeadedClassifier",
     "ModelIdentity",
     "adapt_output",
     "build_classifier",
@@ -44,6 +46,7 @@ __getattr__, __dir__ = lazy_attributes(
         "fold_batchnorm": "lkadv.models._folding",
         "fuse_conv_bn": "lkadv.models._fusion",
         "pad_kernel_to": "lkadv.models._fusion",
+        "HeadedClassifier": "lkadv.models._headed",
         "ModelIdentity": "lkadv.models._identity",
         "identify_network": "lkadv.models._identity",
     },
