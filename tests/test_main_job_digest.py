@@ -24,7 +24,7 @@ import pytest
 
 from lkadv.config import load_options
 from lkadv.executors import run
-from lkadv.store import Ledger
+from lkadv.store import Ledger, sample_rows
 
 STORED = Path(__file__).parent / "data" / "main_job_digest.json"
 JOBS = {
@@ -45,6 +45,13 @@ def job_digests(options: dict[str, str], run_dir: Path) -> dict[str, str]:
             for array in (o.correct.astype(np.bool_), o.pred.astype(np.int64), o.attacked.astype(np.bool_)):
                 h.update(np.ascontiguousarray(array).tobytes())
             out[f"{cell.model.name}/{cell.threat.label}"] = h.hexdigest()
+        # The per-sample export holds exactly cells x samples rows, and its counts are the report's.
+        rows = list(sample_rows(ledger))
+        assert len(rows) == len(result.plan.cells) * len(result.plan.subset)
+        for summary_cell in result.summary.cells:
+            mine = [r["correct"] for r in rows if r["cell"] == summary_cell.key]
+            assert summary_cell.accuracy is not None
+            assert (len(mine), sum(mine)) == (summary_cell.accuracy.n, summary_cell.accuracy.k)
     return out
 
 

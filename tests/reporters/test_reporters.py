@@ -41,7 +41,7 @@ def test_formats_and_plugin_sections(tmp_path):
         dict(models="tag:toy", dataset="toy", attacks="fgsm", limit=40, run_dir=tmp_path), env={}, config_file=None
     )
     result = run(opts, host=host)
-    assert [s.key for s in result.summary.sections] == ["clean-error", "sanity"]  # built-in sanity flags follow
+    assert [s.key for s in result.summary.sections] == ["clean-error", "sanity", "settings"]  # built-ins follow
     assert "section bug" in host.plugins["bad"].errors[0]
     with Ledger(tmp_path) as ledger:
         summary = summarize(ledger, host=host)

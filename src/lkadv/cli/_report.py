@@ -9,13 +9,20 @@ import click
 
 from lkadv._imports import resolve
 from lkadv.cli._common import get_host, out_console
+from lkadv.errors import ConfigError
 
 __all__ = ["report"]
 
 
 @click.command("report")
 @click.argument("run_dir", required=False, default="lkadv-runs", type=click.Path(path_type=Path))
-@click.option("-f", "--format", "fmt", default="terminal", help="terminal, md, csv, json or a plugin's format.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="terminal",
+    help="terminal, md, csv, json; per sample: jsonl, samples-csv, parquet; or a plugin's format.",
+)
 @click.option("--run-id", default=None, type=int, help="Run to report (default: the latest).")
 @click.option("-o", "--output", default=None, type=click.Path(path_type=Path), help="Write to a file.")
 @click.option(
@@ -28,30 +35,38 @@ def report(
     """Report the run in RUN_DIR (default lkadv-runs)."""
     from lkadv.metrics import summarize
     from lkadv.reporters import rich_tables
-    from lkadv.store import Ledger
+    from lkadv.store import Ledger, sample_rows
 
     host = get_host(ctx)
     if benchmarks:
         _benchmarks(host, run_dir, fmt, output)
         return
     spec = host.registries.reporters.get(fmt)
-    with Ledger(run_dir) as ledger:
-        summary = summarize(ledger, run_id, host)
-    if fmt == "terminal" and output is None:
-        for renderable in rich_tables(summary):
-            out_console.print(renderable)
-        return
     render = resolve(spec.render) if isinstance(spec.render, str) else spec.render
-    text = render(summary)
+    with Ledger(run_dir) as ledger:
+        if spec.per_sample:
+            text = render(sample_rows(ledger, run_id))
+        else:
+            summary = summarize(ledger, run_id, host)
+            if fmt == "terminal" and output is None:
+                for renderable in rich_tables(summary):
+                    out_console.print(renderable)
+                return
+            text = render(summary)
+    if isinstance(text, bytes) and output is None:
+        raise ConfigError(f"--format {fmt} writes a binary file: give -o FILE{spec.suffix}")
     if output is None:
         click.echo(text, nl=False)
         return
     _write(output, text)
 
 
-def _write(output: Path, text: str) -> None:
+def _write(output: Path, text: str | bytes) -> None:
     tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(text)
+    if isinstance(text, bytes):
+        tmp.write_bytes(text)
+    else:
+        tmp.write_text(text)
     tmp.replace(output)
 
 

@@ -139,6 +139,9 @@ def attack_unit(
     attacked = ~skip
     correct = attacked.copy()
     margin = np.full(n, np.nan, np.float32)
+    # Per sample: the norm of its last example (the one that broke it, if any) and the stage that broke it.
+    norms = np.full(n, np.nan, np.float32)
+    broken_by = np.full(n, "", dtype="<U64")
     stage_info: list[dict[str, Any]] = []
     rejected = claimed = 0
     worst = 0.0
@@ -150,6 +153,8 @@ def attack_unit(
         correct = np.asarray(state["correct"], bool)
         pred = np.asarray(state["pred"], np.int64)
         margin = np.asarray([np.nan if m is None else m for m in state["margin"]], np.float32)
+        norms = np.asarray([np.nan if v is None else v for v in state.get("perturbation", [None] * n)], np.float32)
+        broken_by = np.asarray(state.get("broken_by", [""] * n), dtype="<U64")
         stage_info = list(state["stages"])
         rejected, claimed, worst = state["rejected"], state["claimed"], state["max_perturbation"]
 
@@ -180,12 +185,15 @@ def attack_unit(
                     claimed += int(claims.sum())
                     rejected += int((claims & c).sum())
                 hit = ~c
+                broken_by[sel[hit]] = name
                 correct[sel[hit]] = False
                 pred[sel[hit]] = p[hit]
                 margin[sel] = np.fmin(margin[sel], m)
                 broken += int(hit.sum())
                 if len(xb):
-                    worst = max(worst, float(perturbation_norm(x_adv - xb, norm).max()))
+                    sizes = perturbation_norm(x_adv - xb, norm).cpu().numpy()
+                    norms[sel] = sizes
+                    worst = max(worst, float(sizes.max()))
             stage_info.append(
                 {"name": name, "attacked": len(todo), "broken": broken, "seconds": round(time.perf_counter() - t0, 4)}
             )
@@ -197,6 +205,8 @@ def attack_unit(
                         "correct": correct.tolist(),
                         "pred": pred.tolist(),
                         "margin": [None if np.isnan(v) else float(v) for v in margin],
+                        "perturbation": [None if np.isnan(v) else float(v) for v in norms],
+                        "broken_by": broken_by.tolist(),
                         "stages": stage_info,
                         "rejected": rejected,
                         "claimed": claimed,
@@ -224,7 +234,9 @@ def attack_unit(
             # Also on the cell, so every export of the cell's result carries it.
             ctx.events.cell_info(unit.cell, {"shadow": {**info["shadow"], "precision": ctx.precision}})
     margin[~attacked] = np.nan
-    return Outcomes(correct, pred, margin, attacked), info
+    norms[~attacked] = np.nan
+    extras = {"perturbation": norms, "broken_by": broken_by}
+    return Outcomes(correct, pred, margin, attacked, extras=extras), info
 
 
 def _shadow(

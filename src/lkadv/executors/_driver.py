@@ -176,6 +176,7 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
     with Ledger(options.run_dir, create=True, lock=True) as ledger:
         run_id = ledger.start_run(plan.describe(), provenance(device, options.precision, options.seed, plugins))
         ledger.add_subset(plan.subset.digest, plan.subset.ids, plan.subset.rule, plan.subset.total)
+        ledger.add_subset_labels(plan.subset.digest, plan.imageset.labels[list(plan.subset.positions)].tolist())
         ledger.add_cells(run_id, [_cell_row(c, plan) for c in plan.cells])
         keys = {c.key for c in plan.cells}
         done = ledger.done_units(keys)

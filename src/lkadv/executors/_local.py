@@ -194,9 +194,26 @@ class LocalExecutor:
                         events.cell_failed(cell, str(exc))
                         continue
                     done_here[cell.key] = out
+                    info = {**info, "settings": self._settings(plan, unit)}
                     events.unit_finished(unit, UnitOutcome(out, time.perf_counter() - t0, info))
 
     # ------------------------------------------------------------------ steps
+
+    def _settings(self, plan: Plan, unit: Unit) -> dict[str, Any]:
+        """Every setting that ran the unit, so a third party can repeat it from an export alone."""
+        threat = unit.cell.threat
+        settings: dict[str, Any] = {
+            "batch_size": plan.batch_size,
+            "device": str(self.device),
+            "precision": plan.options.precision if threat.kind == "attack" else "fp32",
+            "torch_threads": torch.get_num_threads(),
+        }
+        if threat.kind == "attack":
+            # The attack's generator is seeded with it; AutoAttack's backend receives it as its seed.
+            settings["seed"] = unit.seed
+        elif threat.kind == "corruption":
+            settings["seed"] = _corruption_seed(plan, threat.id, unit.shard)
+        return settings
 
     def _load(self, plan: Plan, positions: Sequence[int], pre: Any) -> torch.Tensor:
         imageset = plan.imageset_for(pre)
@@ -249,8 +266,7 @@ class LocalExecutor:
         if cache_key not in cache:
             spec: CorruptionSpec = plan.corruption_specs[threat.name]
             fn = resolve(spec.fn) if isinstance(spec.fn, str) else spec.fn
-            # Seeded by threat and shard only, so every model sees the same corrupted batch.
-            gen = torch.Generator(device=x.device).manual_seed(derive_seed(plan.options.seed, threat.id, shard))
+            gen = torch.Generator(device=x.device).manual_seed(_corruption_seed(plan, threat.id, shard))
             xc = fn(x, threat.severity, gen)
             if not isinstance(xc, torch.Tensor) or xc.shape != x.shape:
                 got = tuple(xc.shape) if isinstance(xc, torch.Tensor) else type(xc).__name__
@@ -267,6 +283,11 @@ class LocalExecutor:
             cache[cache_key] = apply_protocol(xc, dict(threat.config)["protocol"])
         correct, pred, margin, more = score_extras(model, cache[cache_key], y, plan.batch_size, self._extras)
         return Outcomes(correct, pred, margin, np.zeros(len(x), bool), extras=more), {}
+
+
+def _corruption_seed(plan: Plan, threat_id: str, shard: int) -> int:
+    # Seeded by threat and shard only, so every model sees the same corrupted batch.
+    return derive_seed(plan.options.seed, threat_id, shard)
 
 
 def _clean_cell(cells: Sequence[Cell]) -> Cell:

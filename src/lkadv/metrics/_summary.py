@@ -55,6 +55,10 @@ class CellResult:
         accuracy: Accuracy over the finished samples (None if none).
         seconds: Compute time.
         info: Facts recorded while running.
+        units: Each finished unit's samples (``start``/``stop`` in the subset) and the
+            settings it ran with (seed handed to the backend, batch size, device,
+            precision): enough to repeat it with the backend directly.
+        backend: Implementation that ran the threat, with its version (attacks).
     """
 
     key: str
@@ -72,6 +76,8 @@ class CellResult:
     accuracy: Estimate | None
     seconds: float
     info: dict[str, Any]
+    units: list[dict[str, Any]] = field(default_factory=list)
+    backend: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -91,6 +97,8 @@ class CellResult:
             "accuracy": self.accuracy.as_dict() if self.accuracy else None,
             "seconds": self.seconds,
             "info": self.info,
+            "backend": self.backend,
+            "units": self.units,
         }
 
 
@@ -139,6 +147,21 @@ class Summary:
         }
 
 
+def _unit_settings(ledger: Ledger, key: str) -> list[dict[str, Any]]:
+    units = []
+    for unit in ledger.units(key):
+        units.append({k: unit[k] for k in ("shard", "start", "stop")} | dict(unit["info"].get("settings", {})))
+    return units
+
+
+def _backend(threat: dict[str, Any]) -> str | None:
+    config = dict(threat.get("config") or {})
+    if "backend" not in config:
+        return None
+    version = config.get("backend_version")
+    return f"{config['backend']} {version}" if version else str(config["backend"])
+
+
 def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None = None) -> Summary:
     """Read a run's cells and outcomes back and compute their accuracies.
 
@@ -177,6 +200,8 @@ def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None
                 accuracy=accuracy(outcomes.correct) if len(outcomes) else None,
                 seconds=row.seconds,
                 info=row.info,
+                units=_unit_settings(ledger, row.key),
+                backend=_backend(row.threat),
             )
         )
     plan = run["plan"]
@@ -195,4 +220,9 @@ def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None
     summary = Summary(run, plan.get("dataset", "?"), subset, list(models.items()), list(columns), results, notes)
     if host is not None:
         summary.sections = host.collect("lkadv_report_sections", summary=summary, ledger=ledger)
+    from lkadv.metrics._settings import settings_section  # the section module builds on this one
+
+    settings = settings_section(summary)
+    if settings is not None:
+        summary.sections.append(settings)
     return summary

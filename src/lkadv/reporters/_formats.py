@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lkadv.metrics import ReportSection, Summary
+from lkadv.reporters._escape import csv_cell
 from lkadv.reporters._tables import footnotes, main_table
 
 __all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
@@ -136,16 +137,22 @@ def render_csv(summary: Summary) -> str:
             "status",
             "seconds",
             "cell_key",
+            "backend",
+            "batch_size",
+            "precision",
+            "device",
+            "engine",
+            "unit_seeds",
         ]
     )
     for c in summary.cells:
         acc = c.accuracy
         writer.writerow(
             [
-                c.model,
-                c.family,
-                c.label,
-                c.threat_id,
+                csv_cell(c.model),
+                csv_cell(c.family),
+                csv_cell(c.label),
+                csv_cell(c.threat_id),
                 c.kind,
                 "" if c.eps is None else f"{c.eps:.8g}",
                 "" if c.severity is None else c.severity,
@@ -157,9 +164,19 @@ def render_csv(summary: Summary) -> str:
                 c.status,
                 f"{c.seconds:.3f}",
                 c.key,
+                csv_cell(c.backend or ""),
+                _unit_values(c.units, "batch_size"),
+                _unit_values(c.units, "precision"),
+                _unit_values(c.units, "device"),
+                csv_cell(str(c.info.get("engine", {}).get("path", ""))),
+                ";".join(f"{u['shard']}:{u['seed']}" for u in c.units if "seed" in u),
             ]
         )
     return buf.getvalue()
+
+
+def _unit_values(units: list[dict[str, Any]], key: str) -> str:
+    return ";".join(sorted({str(u[key]) for u in units if key in u}))
 
 
 def _finite(value: Any, path: str, nulls: list[str]) -> Any:

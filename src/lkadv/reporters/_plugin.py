@@ -1,4 +1,4 @@
-"""Built-in plugin: the terminal, markdown, csv and json reporters."""
+"""Built-in plugin: the terminal, markdown, csv and json reporters, and the per-sample exports."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from lkadv.specs import ReporterSpec
 __all__ = ["lkadv_register_reporters"]
 
 _M = "lkadv.reporters._formats"
+_S = "lkadv.reporters._samples"
 
 
 @hookimpl
@@ -34,3 +35,11 @@ def lkadv_register_reporters(registry: Registry[ReporterSpec]) -> None:
             name="json", render=f"{_M}:render_json", suffix=".json", description="the whole summary with provenance"
         )
     )
+    for name, render, suffix, what in (
+        ("jsonl", "render_jsonl", ".jsonl", "one JSON line per (cell, sample)"),
+        ("samples-csv", "render_samples_csv", ".csv", "one CSV row per (cell, sample)"),
+        ("parquet", "render_parquet", ".parquet", "one row per (cell, sample), Parquet (needs pyarrow; -o FILE)"),
+    ):
+        registry.register(
+            ReporterSpec(name=name, render=f"{_S}:{render}", suffix=suffix, description=what, per_sample=True)
+        )

@@ -229,8 +229,16 @@ class AttackSpec:
             "backend": self.backend,
             "backend_version": self.backend_version,
             "params": {
-                k: {"default": p.default, "type": p.type, "help": p.help, "choices": list(p.choices)}
-                for k, p in self.params.items()
+                "norm": {
+                    "default": self.norms[0],
+                    "type": "str",
+                    "help": f"the threat model's norm (on the command line: --attack-param {self.name}.norm=...)",
+                    "choices": list(self.norms),
+                },
+                **{
+                    k: {"default": p.default, "type": p.type, "help": p.help, "choices": list(p.choices)}
+                    for k, p in self.params.items()
+                },
             },
             "default_config": {**self.resolve(), "backend": self.backend, "backend_version": self.backend_version},
             "tags": sorted(self.tags),

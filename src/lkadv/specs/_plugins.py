@@ -42,15 +42,19 @@ class ReporterSpec:
 
     Attributes:
         name: Registry name (``--format NAME``).
-        render: Callable (or reference) ``(summary) -> str``.
+        render: Callable (or reference) ``(summary) -> str``; with ``per_sample``,
+            ``(rows) -> str | bytes`` over the run's per-sample rows
+            (:func:`lkadv.store.sample_rows`).
         suffix: File suffix when written to a file.
         description: One line for listings.
+        per_sample: Whether the format exports per-sample rows instead of the summary.
     """
 
     name: str
-    render: Callable[..., str] | str
+    render: Callable[..., str | bytes] | str
     suffix: str = ".txt"
     description: str = ""
+    per_sample: bool = False
 
     def validate(self) -> None:
         """Check the fields; raises SpecError naming the field."""
@@ -60,7 +64,12 @@ class ReporterSpec:
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description."""
-        return {"name": self.name, "suffix": self.suffix, "description": self.description}
+        return {
+            "name": self.name,
+            "suffix": self.suffix,
+            "description": self.description,
+            "per_sample": self.per_sample,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,9 +2,11 @@
 
 from lkadv.store._ledger import LEDGER_FILE, SCHEMA_VERSION, CellRow, Ledger, Outcomes
 from lkadv.store._provenance import git_commit, package_versions, provenance
+from lkadv.store._samples import SAMPLE_COLUMNS, sample_rows
 
 __all__ = [
     "LEDGER_FILE",
+    "SAMPLE_COLUMNS",
     "SCHEMA_VERSION",
     "CellRow",
     "Ledger",
@@ -12,4 +14,5 @@ __all__ = [
     "git_commit",
     "package_versions",
     "provenance",
+    "sample_rows",
 ]

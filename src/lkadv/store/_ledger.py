@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
     correct INTEGER NOT NULL, pred INTEGER NOT NULL, margin REAL, attacked INTEGER NOT NULL,
     PRIMARY KEY (cell_key, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subset_labels (digest TEXT PRIMARY KEY, labels TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS extras (
     cell_key TEXT NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (cell_key, idx)
@@ -310,6 +311,25 @@ class Ledger:
             db.execute(
                 "INSERT OR IGNORE INTO subsets VALUES (?, ?, ?, ?)", (digest, json.dumps(list(ids)), rule, total)
             )
+
+    def add_subset_labels(self, digest: str, labels: Sequence[int]) -> None:
+        """Store the true labels of a subset's samples (in the dataset's label space), once."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO subset_labels VALUES (?, ?)", (digest, json.dumps([int(v) for v in labels]))
+            )
+
+    def subset_labels(self, digest: str) -> list[int] | None:
+        """True labels of a stored subset's samples, or None (ledgers written before they were stored)."""
+        row = self.db.execute("SELECT labels FROM subset_labels WHERE digest=?", (digest,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def units(self, cell_key: str) -> list[dict[str, Any]]:
+        """Each finished unit of a cell, by shard: ``shard``, ``start``, ``stop``, ``seconds`` and ``info``."""
+        rows = self.db.execute(
+            "SELECT shard, start, stop, seconds, info FROM units WHERE cell_key=? ORDER BY shard", (cell_key,)
+        )
+        return [{"shard": r[0], "start": r[1], "stop": r[2], "seconds": r[3], "info": json.loads(r[4])} for r in rows]
 
     def subset_ids(self, digest: str) -> list[str]:
         """Sample ids of a stored subset."""
