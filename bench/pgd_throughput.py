@@ -1,4 +1,7 @@
-"""lkadv PGD against torchattacks PGD / PGDL2: throughput ratios on the mini zoo, side by side.
+"""Classifier-level bench: lkadv PGD against torchattacks PGD / PGDL2 on the mini zoo, side by side.
+
+This attacks each model directly (no run, ledger or scoring path); the user's
+path end to end, ``lkadv run`` by phase, is ``bench/main_job.py``.
 
 Both attack the same Classifier (normalization inside, so torchattacks gets [0,1]
 input) on the same batch with the same eps, steps and step size (eps/4). Each
