@@ -6,6 +6,11 @@ that names what is wrong and how to fix it; the CLI maps them to exit statuses.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
+from types import FrameType
+
 __all__ = [
     "AttackContractError",
     "ConfigError",
@@ -16,7 +21,10 @@ __all__ = [
     "SelectionError",
     "SpecError",
     "StoreError",
+    "RunInterrupted",
     "WeightsError",
+    "describe",
+    "terminate_as_interrupt",
 ]
 
 
@@ -69,4 +77,54 @@ class AttackContractError(LkadvError):
 
 
 class StoreError(LkadvError):
-    """The run directory or its ledger cannot be used."""
+    """The run directory or its ledger cannot be used (a wrong --run-dir or report argument)."""
+
+    exit_code = 2
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line account of an error for a cell's record: lkadv's own message, or the type and message."""
+    if isinstance(exc, LkadvError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by a signal (SIGTERM, a cluster's preemption): handled like Ctrl-C.
+
+    Attributes:
+        signum: The signal.
+        exit_code: ``128 + signum`` (143 for SIGTERM), the shell's convention.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+    @property
+    def signal_name(self) -> str:
+        """``SIGTERM``, ``SIGHUP``..."""
+        return signal.Signals(self.signum).name
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`RunInterrupted`, so finished work is kept and the run marked.
+
+    Only in the main thread (signal handlers cannot be set elsewhere); the previous
+    handler comes back afterwards.
+    """
+
+    def _raise(signum: int, _frame: FrameType | None) -> None:
+        raise RunInterrupted(signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -69,7 +69,7 @@ def test_lock_and_errors(tmp_path):
     (tmp_path / "x" / "ledger.sqlite").write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(StoreError, match="not a readable lkadv ledger"):
         Ledger(tmp_path / "x")
-    with Ledger(tmp_path) as ledger:
+    with Ledger(tmp_path, create=True) as ledger:
         ledger.start_run({}, {})
         with pytest.raises(StoreError, match="no run 7"):
             ledger.run(7)

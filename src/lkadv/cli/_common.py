@@ -48,7 +48,14 @@ def _import(module: str) -> object:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise click.BadParameter(f"cannot import plugin module {module!r}: {exc}", param_hint="-p") from exc
+        raise click.BadParameter(
+            f"cannot import plugin module {module!r}: {exc} (it must be importable: on sys.path or PYTHONPATH)",
+            param_hint="-p",
+        ) from exc
+    except Exception as exc:  # the module's own code failed: its author's error, reported as text
+        raise click.BadParameter(
+            f"plugin module {module!r} raised {type(exc).__name__} on import: {exc}", param_hint="-p"
+        ) from exc
 
 
 def print_json(data: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import click
 
 from lkadv.cli._common import err_console, get_host, out_console
 from lkadv.config import load_options, parse_params
-from lkadv.errors import ConfigError
+from lkadv.errors import ConfigError, LkadvError, RunInterrupted, terminate_as_interrupt
 
 __all__ = ["run_cmd"]
 
@@ -57,7 +58,7 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:N or mps.")
 @click.option("--batch-size", default=None, type=int, help="Batch size.")
 @click.option("--shard-size", default=None, type=int, help="Samples per unit of work and storage.")
-@click.option("--run-dir", default=None, type=click.Path(path_type=Path), help="Run directory (default lkadv-runs).")
+@click.option("--run-dir", default=None, help="Run directory (default lkadv-runs).")
 @click.option("--executor", default=None, help="Executor (default local).")
 @click.option(
     "--on-bad-image",
@@ -89,7 +90,12 @@ def run_cmd(ctx: click.Context, /, config_file: Path | None, resume: bool, quiet
         given = {k: v for k, v in flags.items() if v is not None and k != "strict_plugins"}
         options = load_options({**base, **given, "run_dir": options.run_dir}, env={}, config_file=None)
     host = get_host(ctx)
-    result = run(options, host=host, progress=make_progress(err_console, quiet))
+    try:
+        with terminate_as_interrupt():
+            result = run(options, host=host, progress=make_progress(err_console, quiet))
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM (a cluster's preemption) raised as RunInterrupted
+        _interrupted(ctx, options.run_dir, exc)
+        return
     for renderable in rich_tables(result.summary):
         out_console.print(renderable)
     err_console.print(
@@ -100,3 +106,28 @@ def run_cmd(ctx: click.Context, /, config_file: Path | None, resume: bool, quiet
     if result.failures:
         err_console.print(f"[bold red]{len(result.failures)} cell(s) failed[/]; see the notes under the table")
         ctx.exit(1)
+
+
+def _interrupted(ctx: click.Context, run_dir: Path, exc: KeyboardInterrupt) -> None:
+    """Show what is finished and how to go on, then exit 128 + the signal number (130, 143)."""
+    from lkadv.metrics import summarize
+    from lkadv.reporters import rich_tables
+    from lkadv.store import Ledger
+
+    code = exc.exit_code if isinstance(exc, RunInterrupted) else 130
+    name = exc.signal_name if isinstance(exc, RunInterrupted) else "SIGINT"
+    if (run_dir / "ledger.sqlite").is_file():
+        try:
+            with Ledger(run_dir) as ledger:
+                summary = summarize(ledger)
+            for renderable in rich_tables(summary):
+                out_console.print(renderable)
+        except LkadvError:
+            pass  # interrupted before the run was recorded: nothing to show
+    err_console.print(
+        f"interrupted by {name}: every finished unit is committed in {run_dir}. "
+        f"Resume with: lkadv run --resume --run-dir {shlex.quote(str(run_dir))}",
+        highlight=False,
+        markup=False,
+    )
+    ctx.exit(code)

@@ -8,6 +8,7 @@ or the file and key) and what would be valid.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -138,9 +139,11 @@ def parse_eps(value: Any, source: str) -> tuple[float, ...]:
     Raises:
         ConfigError: Naming ``source`` if a value is not a non-negative number.
     """
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items = _items(value, source, "radii like 1/255,2/255")
     out = []
     for item in items:
+        if isinstance(item, bool):
+            raise ConfigError(f"{source}: {item!r} is not a radius; use numbers or fractions like 2/255")
         text = str(item).strip()
         if not text:
             continue
@@ -152,8 +155,8 @@ def parse_eps(value: Any, source: str) -> tuple[float, ...]:
                 eps = float(text)
         except (ValueError, ZeroDivisionError) as exc:
             raise ConfigError(f"{source}: {text!r} is not a radius; use numbers or fractions like 2/255") from exc
-        if not eps >= 0:
-            raise ConfigError(f"{source}: eps must be >= 0, got {text!r}")
+        if not (eps >= 0 and math.isfinite(eps)):
+            raise ConfigError(f"{source}: eps must be a finite number >= 0, got {text!r}")
         out.append(eps)
     if not out:
         raise ConfigError(f"{source}: no eps given")
@@ -208,8 +211,19 @@ def _bool(value: Any, source: str) -> bool:
     raise ConfigError(f"{source}: expected true or false, got {value!r}")
 
 
+def _items(value: Any, source: str, example: str) -> list[Any]:
+    """A comma list or a TOML list as items; a single number is one item."""
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]
+    raise ConfigError(f"{source}: expected {example}, got {value!r}")
+
+
 def _severities(value: Any, source: str) -> tuple[int, ...]:
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items = _items(value, source, "severities like 1,3,5")
     out = sorted({_int(v, source, 1) for v in items if str(v).strip()})
     if not out:
         raise ConfigError(f"{source}: no severities given")
@@ -240,7 +254,7 @@ _CONVERTERS: dict[str, Any] = {
     "device": lambda v, s: str(v).strip(),
     "batch_size": lambda v, s: _int(v, s, 1),
     "shard_size": lambda v, s: _int(v, s, 1),
-    "run_dir": lambda v, s: Path(str(v)).expanduser(),
+    "run_dir": lambda v, s: _run_dir(v, s),
     "executor": lambda v, s: str(v).strip(),
     "data_roots": lambda v, s: _roots(v, s),
     "strict_plugins": _bool,
@@ -249,6 +263,13 @@ _CONVERTERS: dict[str, Any] = {
     "cache_dir": lambda v, s: str(v).strip(),
     "workers": lambda v, s: _int(v, s, 0),
 }
+
+
+def _run_dir(value: Any, source: str) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise ConfigError(f"{source}: the run directory is empty; give a folder, e.g. --run-dir lkadv-runs")
+    return Path(text).expanduser()
 
 
 def _choice(value: Any, source: str, choices: tuple[str, ...]) -> str:

@@ -58,6 +58,10 @@ class Events(Protocol):
         """``(stages_done, state)`` recorded for an unfinished staged unit, or None."""
         ...
 
+    def stored_info(self, cell: Cell) -> dict[str, Any]:
+        """What the ledger already records about a cell (its probe, say), so a restart does not redo it."""
+        ...
+
     def network(self, model: ModelSpec) -> nn.Module | None:
         """The network the driver built to identify ``model`` (handed over once), or None.
 

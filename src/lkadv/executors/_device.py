@@ -27,6 +27,8 @@ def pick_device(requested: str = "auto") -> torch.device:
         device = torch.device(text)
     except RuntimeError as exc:
         raise ConfigError(f"--device {requested!r} is not a device; use auto, cpu, cuda, cuda:N or mps") from exc
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"--device {requested!r} cannot run models; use auto, cpu, cuda, cuda:N or mps")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise ConfigError("--device cuda was asked for but no CUDA GPU is available; use --device auto or cpu")

@@ -113,6 +113,9 @@ class _Events:
     def cell_info(self, cell: Cell, info: dict[str, Any]) -> None:
         self.ledger.set_cell_info(cell.key, info)
 
+    def stored_info(self, cell: Cell) -> dict[str, Any]:
+        return self.ledger.cell_info(cell.key)
+
     def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
         self.ledger.save_progress(unit.cell.key, unit.shard, stages_done, state)
 

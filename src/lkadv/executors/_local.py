@@ -23,7 +23,7 @@ from torch import nn
 from lkadv._imports import resolve
 from lkadv.attacks._sanity import probe_model
 from lkadv.corruptions import apply_protocol
-from lkadv.errors import LkadvError
+from lkadv.errors import LkadvError, ModelContractError, describe
 from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
 from lkadv.executors._device import pick_device
@@ -63,6 +63,12 @@ def score_extras(
     more: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(x), batch_size):
         logits = model(x[i : i + batch_size]).float()
+        bad = int((~torch.isfinite(logits).all(1)).sum())
+        if bad:
+            raise ModelContractError(
+                f"the model returned non-finite logits (NaN or infinity) for {bad} of {len(logits)} samples; "
+                "a result from them would be meaningless"
+            )
         if extras is not None:
             for name, value in extras(logits).items():
                 more.setdefault(name, []).append(value.detach().cpu().numpy())
@@ -96,10 +102,12 @@ class _Models:
             try:
                 network = self._events.network(spec)
                 clf, report = build_classifier(spec, device=self._device, precision=self._precision, network=network)
-            except LkadvError as exc:
+            except Exception as exc:  # plugin code (the model's build, merge, forward): its own cells fail
+                if self._plan.options.strict_plugins and not isinstance(exc, LkadvError):
+                    raise
                 for cell in self._plan.cells:
                     if cell.model.name == spec.name:
-                        self._events.cell_failed(cell, f"model {spec.name!r} could not be built: {exc}")
+                        self._events.cell_failed(cell, f"model {spec.name!r} could not be built: {describe(exc)}")
                 self._built[spec.name] = None
                 return None
             info = {
@@ -166,7 +174,15 @@ class LocalExecutor:
                     c.threat.kind == "attack" and (c.key, shard) in pending for c in cells
                 ):
                     probed.add(model.name)
-                    self._probe(attack_model, score_model, x, y, _clean_cell(cells), events)
+                    try:
+                        self._probe(attack_model, score_model, x, y, _clean_cell(cells), events)
+                    except Exception as exc:  # the model's own forward failed: its cells fail, the run goes on
+                        if plan.options.strict_plugins and not isinstance(exc, LkadvError):
+                            raise
+                        for cell in cells:
+                            failed.add(cell.key)
+                            events.cell_failed(cell, f"model {model.name!r} failed its probe: {describe(exc)}")
+                        continue
                 for cell in cells:
                     if cell.key in failed:
                         continue
@@ -189,9 +205,11 @@ class LocalExecutor:
                                 plan, attack_model, score_model, plan.batch_size, events, score, plan.options.precision
                             )
                             out, info = attack_unit(ctx, unit, x, y, clean, prev)
-                    except LkadvError as exc:
+                    except Exception as exc:  # plugin code (model, attack, corruption): only this cell fails
+                        if plan.options.strict_plugins and not isinstance(exc, LkadvError):
+                            raise
                         failed.add(cell.key)
-                        events.cell_failed(cell, str(exc))
+                        events.cell_failed(cell, describe(exc))
                         continue
                     done_here[cell.key] = out
                     info = {**info, "settings": self._settings(plan, unit)}
@@ -230,7 +248,9 @@ class LocalExecutor:
     def _probe(
         attack_model: nn.Module, score_model: nn.Module, x: torch.Tensor, y: torch.Tensor, clean: Cell, events: Events
     ) -> None:
-        # Model-level sanity checks, once per model and run, stored with its clean cell.
+        # Model-level sanity checks, stored with its clean cell once: a resumed run reuses them.
+        if "sanity" in events.stored_info(clean):
+            return
         checks = probe_model(attack_model, score_model, x, y)
         events.cell_info(clean, {"sanity": {"precision": getattr(attack_model, "precision", "fp32"), "checks": checks}})
 

@@ -294,6 +294,13 @@ def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec)
             grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
             if not grid:
                 raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
+            if norm == "linf" and max(grid) > 1:
+                big = max(grid)
+                hint = f"; did you mean {big:g}/255?" if big == int(big) and big <= 255 else ""
+                raise ConfigError(
+                    f"eps {big:g} for the L-inf attack {spec.name!r}: radii are in [0, 1] pixel units and "
+                    f"anything above 1 covers every image{hint}"
+                )
             if spec.composite:
                 config["ensemble"] = _ensemble_id(host, spec, config)
             config.update(
@@ -339,9 +346,13 @@ def _corruption_threats(host: PluginHost, options: RunOptions) -> list[Threat]:
         config: dict[str, Any] = {"version": spec.version, **protocol_config(options.corruption_protocol)}
         if spec.random:
             config["seed"] = options.seed
-        sevs = [s for s in options.severities if s in spec.severities]
-        if not sevs:
-            raise ConfigError(f"corruption {spec.name!r} has severities {list(spec.severities)}, none selected")
+        missing = [s for s in options.severities if s not in spec.severities]
+        if missing:
+            raise ConfigError(
+                f"corruption {spec.name!r} has severities {list(spec.severities)}; "
+                f"{', '.join(map(str, missing))} is not one of them (--severities)"
+            )
+        sevs = list(options.severities)
         threats += [Threat("corruption", spec.name, tuple(sorted(config.items())), severity=s) for s in sevs]
     return threats
 

@@ -19,7 +19,9 @@ import datetime as _dt
 import fcntl
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,30 +180,32 @@ class Ledger:
         run_dir: The run directory.
         create: Create the directory and database if missing (else they must exist).
         lock: Take the run directory's writer lock (held until :meth:`close`).
+        readonly: Open for reading only (never writes, works on a read-only copy);
+            the default when neither ``create`` nor ``lock`` is asked for.
 
     Raises:
         StoreError: If the ledger is missing, unreadable, of a newer schema, or locked.
     """
 
-    def __init__(self, run_dir: Path, *, create: bool = False, lock: bool = False) -> None:
+    def __init__(
+        self, run_dir: Path, *, create: bool = False, lock: bool = False, readonly: bool | None = None
+    ) -> None:
         self.run_dir = run_dir
         self.path = run_dir / LEDGER_FILE
         self._lock_fh: Any = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.readonly = not (create or lock) if readonly is None else readonly
         if not self.path.is_file():
             if not create:
                 raise StoreError(f"{run_dir} is not a run directory (no {LEDGER_FILE}); give the folder of a run")
-            if run_dir.exists() and not run_dir.is_dir():
-                raise StoreError(f"run directory {run_dir} exists and is not a folder")
-            run_dir.mkdir(parents=True, exist_ok=True)
+            self._make_dir()
         if lock:
             self._take_lock()
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")  # a finished unit survives power loss, not just kill -9
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(_SCHEMA)
+            self.db = self._read_only() if self.readonly else self._writable()
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None and self.readonly:
+                raise StoreError(f"{self.path} holds no lkadv ledger (no schema); give the folder of a run")
             if row is None:
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) > SCHEMA_VERSION:
@@ -209,6 +213,57 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"{self.path} is not a readable lkadv ledger: {exc}") from exc
+        except StoreError:
+            self.close()
+            raise
+
+    def _make_dir(self) -> None:
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise StoreError(f"run directory {self.run_dir} exists and is not a folder; give another --run-dir")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a parent is a file, no permission, read-only file system
+            raise StoreError(
+                f"cannot create run directory {self.run_dir}: {exc.strerror or exc}; give another --run-dir"
+            ) from exc
+
+    def _writable(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # a finished unit survives power loss, not just kill -9
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise StoreError(
+                    f"{self.path} cannot be written ({exc}); run in a writable --run-dir "
+                    "(reading it with `lkadv report` works)"
+                ) from exc
+            raise
+        return db
+
+    def _read_only(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        if self._writer_alive():
+            # A run is writing: share its WAL index to see its commits consistently.
+            return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.is_file() and wal.stat().st_size > 0:
+            # A killed writer left commits in its WAL file. Reading them in place would
+            # create SQLite's index file next to it: read a private copy instead.
+            return self._private_copy(wal)
+        # Nobody writes: read the file as it is, creating nothing next to it (a read-only
+        # copy has no room for SQLite's -shm/-wal files, and a reader must not leave any).
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+    def _private_copy(self, wal: Path) -> sqlite3.Connection:
+        self._tmp = tempfile.TemporaryDirectory(prefix="lkadv-ledger-")
+        copy = Path(self._tmp.name) / LEDGER_FILE
+        shutil.copyfile(self.path, copy)
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        return sqlite3.connect(copy, isolation_level=None)
 
     def _take_lock(self) -> None:
         lock_path = self.run_dir / ".lock"
@@ -234,6 +289,9 @@ class Ledger:
         if db is not None:
             db.close()
             self.db = None  # type: ignore[assignment]
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
         if self._lock_fh is not None:
             fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
             self._lock_fh.close()
@@ -257,9 +315,31 @@ class Ledger:
 
     # ------------------------------------------------------------------- runs
 
+    def _writer_alive(self) -> bool:
+        """Whether a process holds this run directory's writer lock (this one included)."""
+        if self._lock_fh is not None:
+            return True
+        try:
+            fh = (self.run_dir / ".lock").open("r")
+        except OSError:
+            return False
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+
     def start_run(self, plan: dict[str, Any], provenance: dict[str, Any]) -> int:
-        """Record a new run; returns its id."""
+        """Record a new run; returns its id.
+
+        Runs still marked ``running`` were killed (the caller holds the writer
+        lock, so none is alive): they are marked ``interrupted``.
+        """
         with self._tx() as db:
+            if self._lock_fh is not None:
+                db.execute("UPDATE runs SET status='interrupted' WHERE status='running'")
             cur = db.execute(
                 "INSERT INTO runs (started, status, plan, provenance) VALUES (?, 'running', ?, ?)",
                 (_now(), json.dumps(plan, default=str), json.dumps(provenance, default=str)),
@@ -274,13 +354,17 @@ class Ledger:
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first."""
-        rows = self.db.execute("SELECT id, started, finished, status, plan, provenance FROM runs ORDER BY id")
+        rows = self.db.execute(
+            "SELECT id, started, finished, status, plan, provenance FROM runs ORDER BY id"
+        ).fetchall()
+        # A run marked running with no process holding the lock was killed (kill -9, power loss).
+        stale = any(r[3] == "running" for r in rows) and not self._writer_alive()
         return [
             {
                 "id": r[0],
                 "started": r[1],
                 "finished": r[2],
-                "status": r[3],
+                "status": "interrupted" if stale and r[3] == "running" else r[3],
                 "plan": json.loads(r[4]),
                 "provenance": json.loads(r[5]),
             }
@@ -375,6 +459,11 @@ class Ledger:
             row = db.execute("SELECT info FROM cells WHERE key=?", (key,)).fetchone()
             merged = {**(json.loads(row[0]) if row else {}), **info}
             db.execute("UPDATE cells SET info=? WHERE key=?", (json.dumps(merged, default=str), key))
+
+    def cell_info(self, key: str) -> dict[str, Any]:
+        """A cell's recorded info (empty for an unknown cell)."""
+        row = self.db.execute("SELECT info FROM cells WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def cells(self, run_id: int) -> list[CellRow]:
         """The cells of a run, in plan order."""
