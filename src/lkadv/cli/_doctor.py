@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from lkadv.cli._common import get_host, out_console, print_json
+from lkadv.reporters import as_text
 
 __all__ = ["doctor"]
 
@@ -74,22 +75,25 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     for col in ("dataset", "status", "root", "from", "images"):
         table.add_column(col)
     for row in report["datasets"]:
-        table.add_row(row["name"], row["status"], row["root"] or "-", row["source"], str(row.get("images", "-")))
+        table.add_row(
+            *(as_text(v) for v in (row["name"], row["status"], row["root"] or "-", row["source"])),
+            as_text(row.get("images", "-")),
+        )
     out_console.print(table)
     sections: dict[str, list[dict[str, str]]] = {}
     for check in report["checks"]:
         sections.setdefault(check["section"], []).append(check)
     for section, checks in sections.items():
-        table = Table(title=section, title_justify="left")
+        table = Table(title=as_text(section), title_justify="left")
         for col in ("name", "status", "detail"):
             table.add_column(col)
         for c in checks:
             style = {"ok": "green", "missing": "yellow", "warn": "yellow"}.get(c["status"], "red")
-            table.add_row(c["name"], f"[{style}]{c['status']}[/]", c["detail"])
+            table.add_row(as_text(c["name"]), as_text(c["status"], style), as_text(c["detail"]))
         out_console.print(table)
     table = Table(title="plugins", title_justify="left")
     table.add_column("plugin")
     table.add_column("status")
     for name, status in report["plugins"].items():
-        table.add_row(name, status)
+        table.add_row(as_text(name), as_text(status))
     out_console.print(table)

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from lkadv.cli._common import get_host, out_console, print_json
+from lkadv.reporters import as_text
 
 __all__ = ["list_cmd"]
 
@@ -51,13 +52,13 @@ def list_cmd(ctx: click.Context, kind: str, selector: str | None, as_json: bool)
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"lkadv {kind} ({len(rows)})", title_justify="left")
+    table = Table(title=as_text(f"lkadv {kind} ({len(rows)})"), title_justify="left")
     columns = (*_COLUMNS[kind], "plugin")
     for col in columns:
         table.add_column(col, overflow="fold")  # full configurations, never cut with an ellipsis
     for row in rows:
-        table.add_row(*(_fmt(row.get(c)) for c in columns))
+        table.add_row(*(as_text(_fmt(row.get(c))) for c in columns))
     out_console.print(table)
     presets = registry.presets()
     if presets and not selector:
-        out_console.print("presets: " + "; ".join(f"preset:{k} = {v}" for k, v in presets.items()))
+        out_console.print(as_text("presets: " + "; ".join(f"preset:{k} = {v}" for k, v in presets.items())))

@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from lkadv.cli._common import get_host, out_console, print_json
+from lkadv.reporters import as_text
 
 __all__ = ["plugins"]
 
@@ -28,5 +29,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         registered = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.registered.items()) or "-"
         status = p.status if not p.errors else f"{p.status}: {' | '.join(p.errors)}"
         hooks = ", ".join(h.removeprefix("lkadv_") for h in p.hooks) or "-"
-        table.add_row(p.name, p.version, p.source, f"[{style}]{status}[/]", hooks, registered)
+        table.add_row(
+            as_text(p.name), as_text(p.version), as_text(p.source), as_text(status, style), hooks, as_text(registered)
+        )
     out_console.print(table)

@@ -10,6 +10,7 @@ import click
 from lkadv._imports import resolve
 from lkadv.cli._common import get_host, out_console
 from lkadv.errors import ConfigError
+from lkadv.reporters import as_text
 
 __all__ = ["report"]
 
@@ -87,11 +88,11 @@ def _benchmarks(host: Any, run_dir: Path, fmt: str, output: Path | None) -> None
         else:
             _write(output, text)
         return
-    table = Table(title=section.title, title_justify="left")
+    table = Table(title=as_text(section.title), title_justify="left")
     for column in section.columns:
-        table.add_column(column)
+        table.add_column(as_text(column))
     for row in section.rows:
-        table.add_row(*["-" if v is None else str(v) for v in row])
+        table.add_row(*[as_text("-" if v is None else v) for v in row])
     out_console.print(table)
     for note in section.notes:
-        out_console.print(note, highlight=False)
+        out_console.print(as_text(note), highlight=False)

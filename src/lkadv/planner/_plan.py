@@ -16,7 +16,7 @@ from lkadv._imports import resolve
 from lkadv.config import RunOptions
 from lkadv.corruptions import protocol_config
 from lkadv.datasets._roots import resolve_root
-from lkadv.errors import ConfigError, DataError
+from lkadv.errors import ConfigError, DataError, LkadvError
 from lkadv.planner._members import resolve_members
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset, named_subset
@@ -190,7 +190,14 @@ def _call_loader(dataset: DatasetSpec, root: Path | None, pre: Preprocessing, co
         takes_context = "context" in inspect.signature(loader).parameters
     except (TypeError, ValueError):
         takes_context = False
-    imageset: ImageSet = loader(root, pre, context=context) if takes_context else loader(root, pre)
+    try:
+        imageset: ImageSet = loader(root, pre, context=context) if takes_context else loader(root, pre)
+    except LkadvError:
+        raise
+    except Exception as exc:  # the dataset plugin's own code: every cell needs it, so the run cannot start
+        raise DataError(
+            f"dataset {dataset.name!r}: its loader raised {type(exc).__name__}: {exc} (root {root})"
+        ) from exc
     return imageset
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pluggy
 
 from lkadv import __version__
+from lkadv._text import printable
 from lkadv.errors import PluginError, SpecError
 from lkadv.plugins import _hookspecs
 from lkadv.registries import Registries, Registry
@@ -297,7 +298,7 @@ class PluginHost:
                 info = self.plugins.get(impl.plugin_name)
                 if info is not None and message not in info.errors:
                     info.errors.append(message)
-                _log.warning("plugin %s: %s", impl.plugin_name, message)
+                _log.warning("plugin %s: %s", impl.plugin_name, printable(message))
                 if self.strict:
                     raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from exc
 
@@ -323,7 +324,7 @@ class PluginHost:
                 info = self.plugins.get(impl.plugin_name)
                 if info is not None and message not in info.errors:
                     info.errors.append(message)
-                _log.warning("plugin %s: %s", impl.plugin_name, message)
+                _log.warning("plugin %s: %s", impl.plugin_name, printable(message))
                 if self.strict:
                     raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from exc
                 continue

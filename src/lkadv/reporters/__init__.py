@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from lkadv._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from lkadv._text import printable
+    from lkadv.reporters._escape import as_text
     from lkadv.reporters._formats import (
         render_csv,
         render_json,
@@ -19,10 +21,12 @@ if TYPE_CHECKING:
 __all__ = [
     "LiveProgress",
     "PlainProgress",
+    "as_text",
     "cell_text",
     "footnotes",
     "main_table",
     "make_progress",
+    "printable",
     "render_csv",
     "render_json",
     "render_markdown",
@@ -34,6 +38,8 @@ __all__ = [
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
+        "as_text": "lkadv.reporters._escape",
+        "printable": "lkadv._text",
         "render_csv": "lkadv.reporters._formats",
         "render_json": "lkadv.reporters._formats",
         "render_markdown": "lkadv.reporters._formats",

@@ -1,13 +1,33 @@
-"""Outside text (model names, plugin descriptions, errors) written safely into each format."""
+"""Outside text (model names, plugin descriptions, errors) written safely into each format.
+
+Names, families, descriptions, errors and report sections come from plugins and
+users. They are shown as the text they are: never as rich markup (``[bold]``,
+``[link=...]``), never as terminal control sequences (ANSI escapes), never as
+markdown table structure (``|``, newlines), never as spreadsheet formulas.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["csv_cell"]
+from rich.text import Text
+
+from lkadv._text import printable
+
+__all__ = ["as_text", "csv_cell", "md_cell"]
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value: Any, style: str = "") -> Text:
+    """A rich ``Text`` of outside text: markup is not parsed, control characters are shown escaped."""
+    return Text(printable(value), style=style)
+
+
+def md_cell(value: Any) -> str:
+    """A markdown table cell: ``|`` escaped, line breaks folded, control characters shown escaped."""
+    return printable(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
 
 
 def csv_cell(value: Any) -> Any:

@@ -10,10 +10,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from lkadv.metrics import ReportSection, Summary
-from lkadv.reporters._escape import csv_cell
+from lkadv.reporters._escape import as_text, csv_cell, md_cell
 from lkadv.reporters._tables import footnotes, main_table
 
 __all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
@@ -39,30 +38,30 @@ def _style(text: str) -> str:
 
 def rich_table(summary: Summary) -> Table:
     """The models x threats table as a rich Table (accuracy in %)."""
-    table = Table(title=_title(summary), title_justify="left", header_style="bold")
+    table = Table(title=as_text(_title(summary)), title_justify="left", header_style="bold")
     table.add_column("model", style="bold")
     table.add_column("family", style="cyan")
     columns, rows = main_table(summary)
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(as_text(column), justify="right")
     for model, family, *cells in rows:
-        table.add_row(model, family, *[Text(c, style=_style(c)) for c in cells])
+        table.add_row(as_text(model), as_text(family), *[as_text(c, style=_style(c)) for c in cells])
     notes = footnotes(summary)
     if notes:
         # Text, not a markup string: attack configurations contain [brackets].
-        table.caption = Text("\n".join(notes), style="dim")
+        table.caption = as_text("\n".join(notes), style="dim")
         table.caption_justify = "left"
     return table
 
 
 def _section_table(section: ReportSection) -> Table:
-    table = Table(title=section.title, title_justify="left", header_style="bold")
+    table = Table(title=as_text(section.title), title_justify="left", header_style="bold")
     for i, column in enumerate(section.columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
+        table.add_column(as_text(column), justify="left" if i == 0 else "right")
     for row in section.rows:
-        table.add_row(*(_value(v) for v in row))
+        table.add_row(*(as_text(_value(v)) for v in row))
     if section.notes:
-        table.caption = Text("\n".join(section.notes), style="dim")
+        table.caption = as_text("\n".join(map(str, section.notes)), style="dim")
         table.caption_justify = "left"
     return table
 
@@ -93,26 +92,26 @@ def render_markdown(summary: Summary) -> str:
     columns, rows = main_table(summary)
     head = ["model", "family", *columns]
     lines = [
-        f"### {_title(summary)}",
+        f"### {md_cell(_title(summary))}",
         "",
-        "| " + " | ".join(head) + " |",
+        "| " + " | ".join(map(md_cell, head)) + " |",
         "|" + "|".join(["---", "---"] + ["---:"] * len(columns)) + "|",
     ]
     for row in rows:
-        lines.append("| " + " | ".join(row) + " |")
+        lines.append("| " + " | ".join(map(md_cell, row)) + " |")
     lines.append("")
-    lines += [f"- {note}" for note in footnotes(summary)]
+    lines += [f"- {md_cell(note)}" for note in footnotes(summary)]
     for section in summary.sections:
         lines += [
             "",
-            f"#### {section.title}",
+            f"#### {md_cell(section.title)}",
             "",
-            "| " + " | ".join(section.columns) + " |",
+            "| " + " | ".join(map(md_cell, section.columns)) + " |",
             "|" + "|".join(["---"] + ["---:"] * (len(section.columns) - 1)) + "|",
         ]
-        lines += ["| " + " | ".join(_value(v) for v in row) + " |" for row in section.rows]
+        lines += ["| " + " | ".join(md_cell(_value(v)) for v in row) + " |" for row in section.rows]
         if section.notes:
-            lines += [""] + [f"- {note}" for note in section.notes]
+            lines += [""] + [f"- {md_cell(note)}" for note in section.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -12,8 +12,10 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from lkadv._text import printable
 from lkadv.executors._base import UnitOutcome
 from lkadv.planner import Cell, Plan, Unit
+from lkadv.reporters._escape import as_text
 
 __all__ = ["LiveProgress", "PlainProgress", "make_progress"]
 
@@ -83,12 +85,12 @@ class LiveProgress:
         table = Table(box=None, header_style="bold", pad_edge=False)
         table.add_column("model")
         for threat in plan.threats:
-            table.add_column(threat.label, justify="right")
+            table.add_column(as_text(threat.label), justify="right")
         for model in plan.models:
             row: list[Text] = []
             for cell in (c for c in plan.cells if c.model.name == model.name):
                 row.append(self._cell(cell, tally))
-            table.add_row(model.name, *row)
+            table.add_row(as_text(model.name), *row)
         return table
 
     @staticmethod
@@ -142,7 +144,7 @@ class PlainProgress:
         self._last = 0.0
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        print(printable(text), file=self.stream, flush=True)
 
     def start(self, plan: Plan, pending: set[tuple[str, int]]) -> None:
         """Announce the work."""
