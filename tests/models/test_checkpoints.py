@@ -84,3 +84,25 @@ def test_missing_batch_counters_are_not_missing_weights(tmp_path):
     torch.save(state, tmp_path / "w2.pth")
     with pytest.raises(WeightsError, match=r"1 missing key\(s\) \(e.g. bn.running_var\)"):
         load_into(TinyNet(), tmp_path / "w2.pth")
+
+
+def test_bad_files_through_the_timm_bridge_fail_their_model_with_a_clear_message(tmp_path):
+    from lkadv.executors._identify import identify_models
+    from lkadv.plugins import PluginHost
+
+    html = tmp_path / "page.safetensors"
+    html.write_text("<!DOCTYPE html><html><body>quota exceeded</body></html>")
+    truncated = tmp_path / "cut.safetensors"
+    truncated.write_bytes((10**6).to_bytes(8, "little") + b'{"a": 1')
+    huge = tmp_path / "huge.safetensors"
+    huge.write_bytes((2**60).to_bytes(8, "little") + b"{}")
+    page_pth = tmp_path / "page.pth"
+    page_pth.write_text("<html><head><title>Google Drive</title></head></html>")
+    host = PluginHost(entry_points=False)
+    specs = [host.registries.models.get(f"timm:test_resnet[file={p}]") for p in (html, truncated, huge, page_pth)]
+    found = identify_models([*specs, host.registries.models.get("fm-resnet")])
+    errors = [found[s.name].error or "" for s in specs]
+    assert "is an HTML page" in errors[0] and "WeightsError" in errors[0]
+    assert "is not a safetensors file" in errors[1] and "is not a safetensors file" in errors[2]
+    assert "is an HTML page" in errors[3]
+    assert found["fm-resnet"].error is None  # the healthy model is built

@@ -8,6 +8,7 @@ fit the model all fail with a message naming the file and what was expected.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import zipfile
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from torch import nn
 from lkadv._fetch import looks_like_html
 from lkadv.errors import WeightsError
 
-__all__ = ["load_into", "read_state_dict"]
+__all__ = ["check_checkpoint_file", "load_into", "read_state_dict"]
 
 _WRAPPER_KEYS = ("model", "state_dict", "model_ema", "module")
 # Checkpoints from the ConvNeXt-derived training scripts (ConvNeXt, RepLKNet, SLaK, UniRepLKNet...)
@@ -29,6 +30,41 @@ _WRAPPER_KEYS = ("model", "state_dict", "model_ema", "module")
 _SAFE_GLOBALS: list[Any] = [argparse.Namespace]
 # BatchNorm's batch counter is not a weight (eval mode never reads it); some converters drop it.
 _OPTIONAL_SUFFIX = ".num_batches_tracked"
+
+
+def check_checkpoint_file(path: Path) -> None:
+    """Cheap checks of a weights file before another library (timm) reads it.
+
+    It must exist, not be empty or a web page, and a safetensors file's header
+    must parse (its length field pointing inside the file).
+
+    Raises:
+        WeightsError: Naming the file and what is wrong with it.
+    """
+    if not path.is_file():
+        raise WeightsError(f"checkpoint {path} does not exist")
+    size = path.stat().st_size
+    if size == 0:
+        raise WeightsError(f"checkpoint {path} is empty")
+    if looks_like_html(path):
+        raise WeightsError(
+            f"checkpoint {path} is an HTML page, not weights (a download link that served a "
+            "confirmation or quota page). Download the file again and check its size and sha256."
+        )
+    if path.suffix != ".safetensors":
+        return
+    with path.open("rb") as f:
+        head = f.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 0 < length <= size - 8:
+            raise WeightsError(
+                f"checkpoint {path} is not a safetensors file: its header length ({length}) does not fit a "
+                f"file of {size} bytes (truncated, or another format saved as .safetensors)"
+            )
+        try:
+            json.loads(f.read(length))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise WeightsError(f"checkpoint {path} is not a safetensors file: its header is not JSON") from exc
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:

@@ -113,12 +113,16 @@ def create(name: str, pretrained: bool, file: str | None) -> Any:
     import timm
     import torch
 
+    from lkadv.models._checkpoints import check_checkpoint_file  # imports torch: only when building
+
     overlay = {"file": file} if file else None
+    if file:
+        check_checkpoint_file(Path(file))  # a web page or a truncated file: a clear message, not timm's
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)  # random-init models must be the same in every run
             return timm.create_model(name, pretrained=pretrained, pretrained_cfg_overlay=overlay)
-    except (OSError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # timm, torch.load and safetensors raise many types for a bad file
         if not pretrained:
             raise
         raise WeightsError(
