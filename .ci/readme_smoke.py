@@ -24,13 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^(?P<fence>`{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)\s*$", re.MULTILINE | re.DOTALL)
 
 
-def smoke_blocks(text: str) -> list[tuple[int, str]]:
-    """``(line number, script)`` of every block whose info string has the word ``smoke``."""
+def smoke_blocks(text: str) -> list[tuple[int, str, str]]:
+    """``(line number, language, script)`` of every block whose info string has the word ``smoke``."""
     return [
-        (text.count("\n", 0, m.start()) + 1, m.group("body"))
+        (text.count("\n", 0, m.start()) + 1, m.group("info").split()[0], m.group("body"))
         for m in FENCE.finditer(text)
         if "smoke" in m.group("info").split()
     ]
+
+
+def _command(language: str, script: str) -> list[str]:
+    """A ``python`` block runs in this interpreter; any other block runs as a bash script."""
+    if language == "python":
+        return [sys.executable, "-c", script]
+    return ["bash", "-euo", "pipefail", "-c", script]
 
 
 def main(path: Path) -> int:
@@ -40,10 +47,10 @@ def main(path: Path) -> int:
         print(f"{path}: no ```bash smoke``` block to run", file=sys.stderr)
         return 2
     failed = 0
-    for line, script in blocks:
+    for line, info, script in blocks:
         print(f"--- {path.name}:{line}\n{script.rstrip()}", flush=True)
         t0 = time.perf_counter()
-        rc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT).returncode
+        rc = subprocess.run(_command(info, script), cwd=ROOT).returncode
         status = "ok" if rc == 0 else f"FAILED (exit {rc})"
         print(f"--- {path.name}:{line}: {status} in {time.perf_counter() - t0:.1f}s", flush=True)
         failed += rc != 0

@@ -19,7 +19,7 @@ def test_precedence_flag_over_env_over_file(tmp_path):
     assert opts.models == "from-flag"
     assert opts.limit == 9
     assert opts.seed == 3
-    assert opts.attack_params == {"pgd": {"steps": 3}}
+    assert opts.attack_defaults == {"pgd": {"steps": 3}} and opts.attack_params == {}
     assert opts.data_roots == {"foo": "/d"}
 
 
@@ -55,7 +55,7 @@ def test_every_option_has_an_env_var():
         ({"LKADV_LIMIT": "ten"}, "LKADV_LIMIT: expected an integer"),
         ({"LKADV_PRECISION": "fp8"}, "LKADV_PRECISION: expected one of fp32, bf16, fp16"),
         ({"LKADV_EPS": "2/0"}, "LKADV_EPS"),
-        ({"LKADV_EPS": "-1"}, "eps must be >= 0"),
+        ({"LKADV_EPS": "-1"}, "eps must be a finite number >= 0"),
         ({"LKADV_ATTACK_PARAMS": "steps=3"}, "ATTACK.PARAM=VALUE"),
         ({"LKADV_BATCH_SIZE": "0"}, ">= 1"),
     ],
@@ -104,3 +104,43 @@ def test_data_options_from_flag_env_and_file(tmp_path):
 
     with pytest.raises(ConfigError, match=r"--on-bad-image.*fail, skip"):
         load_options({"on_bad_image": "ignore"}, env={})
+
+
+def test_python_api_takes_plain_strings_and_paths():
+    from lkadv import RunOptions
+
+    opts = RunOptions(run_dir="apiruns", eps="8/255", severities="1,3", limit="20", precision="BF16")
+    assert opts.run_dir == Path("apiruns") and opts.eps == (8 / 255,) and opts.severities == (1, 3)
+    assert opts.limit == 20 and opts.precision == "bf16"
+    assert opts == load_options(
+        {"run_dir": "apiruns", "eps": "8/255", "severities": "1,3", "limit": 20, "precision": "bf16"},
+        env={},
+        config_file=None,
+    )
+    with pytest.raises(ConfigError, match=r"RunOptions\(eps=...\): 'abc' is not a radius"):
+        RunOptions(eps="abc")
+
+
+def test_file_parameters_of_unselected_attacks_are_not_an_error(tmp_path):
+    from lkadv.planner import make_plan
+    from lkadv.plugins import PluginHost
+
+    cfg = tmp_path / "lkadv.toml"
+    cfg.write_text("[attacks.pgd]\nsteps = 20\n[attacks.fgsm]\nnorm = 'l2'\n")
+    host = PluginHost(entry_points=False)
+    opts = load_options({"models": "fm-resnet", "attacks": "fgsm", "limit": 10}, env={}, config_file=cfg)
+    plan = make_plan(opts, host)
+    assert {dict(c.threat.config)["norm"] for c in plan.cells if c.threat.kind == "attack"} == {"l2"}
+    opts = load_options(
+        {"models": "fm-resnet", "attacks": "pgd", "attack_params": "pgd.steps=7", "limit": 10}, env={}, config_file=cfg
+    )
+    assert {dict(c.threat.config)["steps"] for c in make_plan(opts, host).cells if c.threat.kind == "attack"} == {7}
+    with pytest.raises(ConfigError, match="does not select"):  # from the command line, still an error
+        make_plan(
+            load_options(
+                {"models": "fm-resnet", "attacks": "fgsm", "attack_params": "pgd.steps=3", "limit": 10},
+                env={},
+                config_file=cfg,
+            ),
+            host,
+        )

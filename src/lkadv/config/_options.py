@@ -51,7 +51,11 @@ class RunOptions:
         dataset: Dataset name.
         attacks: Attack selector, or None for no attacks.
         eps: Radii in pixel units (default: the dataset's grid for the attack's norm).
-        attack_params: Parameter overrides by attack name.
+        attack_params: Parameter overrides by attack name (flags, environment, API): naming
+            an attack the run does not select is an error.
+        attack_defaults: Parameters by attack name from a config file's ``[attacks]``: applied
+            to the attacks the run selects, under ``attack_params``; the rest are ignored, so
+            one shared file serves runs of any attacks.
         corruptions: Corruption selector, or None.
         severities: Corruption severities.
         corruption_protocol: How a corrupted image is stored before a model sees
@@ -88,6 +92,7 @@ class RunOptions:
     attacks: str | None = None
     eps: tuple[float, ...] | None = None
     attack_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    attack_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     corruptions: str | None = None
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
     corruption_protocol: str = "released"
@@ -107,6 +112,14 @@ class RunOptions:
     on_bad_image: str = "fail"
     cache_dir: str = "auto"
     workers: int | None = None
+
+    def __post_init__(self) -> None:
+        # The Python API takes what a user types (run_dir="runs", eps="8/255", severities="1,3"):
+        # every field goes through the same converter as a flag, so both routes give equal options.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None and f.name in _CONVERTERS:
+                object.__setattr__(self, f.name, _CONVERTERS[f.name](value, f"RunOptions({f.name}=...)"))
 
     def prepared_cache(self) -> Path | None:
         """The prepared-data cache folder, or None when caching is off."""
@@ -129,6 +142,7 @@ class RunOptions:
         out["eps"] = list(self.eps) if self.eps is not None else None
         out["severities"] = list(self.severities)
         out["attack_params"] = {k: dict(v) for k, v in self.attack_params.items()}
+        out["attack_defaults"] = {k: dict(v) for k, v in self.attack_defaults.items()}
         out["data_roots"] = dict(self.data_roots)
         return out
 
@@ -243,6 +257,7 @@ _CONVERTERS: dict[str, Any] = {
     "attacks": _optional_selector,
     "eps": parse_eps,
     "attack_params": parse_params,
+    "attack_defaults": parse_params,
     "corruptions": _optional_selector,
     "severities": _severities,
     "corruption_protocol": lambda v, s: _choice(v, s, CORRUPTION_PROTOCOLS),
@@ -285,6 +300,10 @@ def _roots(value: Any, source: str) -> dict[str, str]:
     return {str(k): str(Path(str(v)).expanduser()) for k, v in value.items()}
 
 
+# Options that only come as their own TOML tables ([attacks], [data]), never as [run] keys.
+_TABLES = ("attack_params", "attack_defaults", "data_roots")
+
+
 def _env_name(key: str) -> str:
     return "LKADV_" + key.upper()
 
@@ -303,12 +322,12 @@ def _read_config(path: Path, explicit: bool) -> dict[str, tuple[Any, str]]:
     if not isinstance(run, Mapping):
         raise ConfigError(f"config file {path}: [run] must be a table")
     for key, value in run.items():
-        if key not in _CONVERTERS or key in ("attack_params", "data_roots"):
-            known = ", ".join(k for k in _CONVERTERS if k not in ("attack_params", "data_roots"))
+        if key not in _CONVERTERS or key in _TABLES:
+            known = ", ".join(k for k in _CONVERTERS if k not in _TABLES)
             raise ConfigError(f"config file {path}: unknown key [run].{key} (known: {known})")
         values[key] = (value, f"{path} [run].{key}")
     if "attacks" in data:
-        values["attack_params"] = (data["attacks"], f"{path} [attacks]")
+        values["attack_defaults"] = (data["attacks"], f"{path} [attacks]")
     if "data" in data:
         values["data_roots"] = (data["data"], f"{path} [data]")
     unknown_tables = sorted(set(data) - {"run", "attacks", "data"})
@@ -341,6 +360,8 @@ def load_options(
     path = config_file or Path(env.get("LKADV_CONFIG", DEFAULT_CONFIG_FILE))
     raw: dict[str, tuple[Any, str]] = _read_config(path, explicit)
     for key in _CONVERTERS:
+        if key == "attack_defaults":  # a config file's [attacks] table only
+            continue
         name = _env_name(key)
         if name in env:
             raw[key] = (env[name], f"environment variable {name}")

@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rich.console import Console
+
 from lkadv._imports import resolve
 from lkadv.attacks._switches import check_switches
 from lkadv.config import RunOptions
+from lkadv.errors import ConfigError
 from lkadv.executors._base import Executor, UnitOutcome
 from lkadv.executors._identify import Identified, identify_models
 from lkadv.metrics import Summary, summarize
 from lkadv.planner import Cell, Plan, Unit, make_plan
 from lkadv.plugins import PluginHost
 from lkadv.specs import ModelSpec
-from lkadv.store import Ledger, Outcomes, provenance
+from lkadv.store import SAMPLE_COLUMNS, Ledger, Outcomes, provenance, sample_rows
 
 if TYPE_CHECKING:
     from torch import nn
@@ -72,6 +75,46 @@ class RunResult:
     reused_units: int
     seconds: float
     failures: dict[str, str] = field(default_factory=dict)
+
+    def to_pandas(self, *, per_sample: bool = False) -> Any:
+        """The results as a pandas DataFrame (pandas is optional: ``pip install pandas``).
+
+        Args:
+            per_sample: One row per (cell, sample) (:data:`lkadv.store.SAMPLE_COLUMNS`)
+                instead of one row per cell (accuracy, its 95% interval, status).
+
+        Raises:
+            ConfigError: If pandas is not installed.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ConfigError("RunResult.to_pandas needs pandas: pip install pandas") from exc
+        if per_sample:
+            with Ledger(self.run_dir) as ledger:
+                return pd.DataFrame(list(sample_rows(ledger, self.run_id)), columns=list(SAMPLE_COLUMNS))
+        rows = []
+        for c in self.summary.cells:
+            acc = c.accuracy
+            rows.append(
+                {
+                    "model": c.model,
+                    "family": c.family,
+                    "threat": c.label,
+                    "kind": c.kind,
+                    "eps": c.eps,
+                    "severity": c.severity,
+                    "n": acc.n if acc else 0,
+                    "correct": acc.k if acc else 0,
+                    "accuracy": acc.value if acc else None,
+                    "ci_low": acc.low if acc else None,
+                    "ci_high": acc.high if acc else None,
+                    "status": c.status,
+                    "threat_id": c.threat_id,
+                    "cell": c.key,
+                }
+            )
+        return pd.DataFrame(rows)
 
 
 class _Events:
@@ -148,16 +191,35 @@ def _cell_row(cell: Cell, plan: Plan) -> dict[str, Any]:
     }
 
 
-def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progress | None = None) -> RunResult:
+def _interactive() -> bool:
+    """In a notebook, or with a terminal on stderr: show progress unless told not to."""
+    import sys
+
+    console = Console(stderr=True)
+    return bool(console.is_jupyter or sys.stderr.isatty())
+
+
+def run(
+    options: RunOptions | None = None,
+    *,
+    host: PluginHost | None = None,
+    progress: Progress | bool | None = None,
+    **settings: Any,
+) -> RunResult:
     """Run (or resume) the benchmark matrix the options describe.
 
     Finished units found in the run directory's ledger are reused, whichever
     run computed them; only the rest is computed.
 
+    ``lkadv.run(models="fm-*", attacks="pgd", eps="2/255,8/255", run_dir="runs")``
+    is ``lkadv.run(RunOptions(...))``: settings take what the command line takes.
+
     Args:
-        options: Run options.
+        options: Run options (default: built from ``settings``).
         host: Loaded plugins (default: load them now, strict as the options say).
-        progress: Progress display.
+        progress: Progress display; None shows rich's live table in a notebook or a
+            terminal (nothing elsewhere), False shows nothing.
+        **settings: :class:`~lkadv.config.RunOptions` fields, when ``options`` is not given.
 
     Returns:
         What was run and its summary.
@@ -166,6 +228,15 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
         LkadvError: On bad options or data (before anything is written), or a store failure.
     """
     t0 = time.perf_counter()
+    if options is None:
+        options = RunOptions(**settings)
+    elif settings:
+        raise ConfigError(f"give either options or settings ({', '.join(settings)}), not both")
+    if progress is None and _interactive():
+        from lkadv.reporters import make_progress
+
+        progress = make_progress(Console(stderr=True), False)
+    shown = progress if not isinstance(progress, bool) else None
     check_switches()
     host = host or PluginHost(strict=options.strict_plugins)
     plan = make_plan(options, host)
@@ -184,7 +255,7 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
         keys = {c.key for c in plan.cells}
         done = ledger.done_units(keys)
         pending = {(c.key, s) for c in plan.cells for s in range(plan.n_shards)} - done
-        events = _Events(ledger, run_id, host, progress, identities)
+        events = _Events(ledger, run_id, host, shown, identities)
         for cell in plan.cells:
             error = identities[cell.model.name].error
             if error is not None:
@@ -203,8 +274,8 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
             return ledger.outcomes(cell.key, start, stop)
 
         host.notify("lkadv_run_started", plan=plan)
-        if progress is not None:
-            progress.start(plan, pending)
+        if shown is not None:
+            shown.start(plan, pending)
         status = "failed"
         try:
             if pending:
@@ -214,8 +285,8 @@ def run(options: RunOptions, *, host: PluginHost | None = None, progress: Progre
             status = "interrupted"
             raise
         finally:
-            if progress is not None:
-                progress.stop()
+            if shown is not None:
+                shown.stop()
             ledger.finish_run(run_id, status)
         summary = summarize(ledger, run_id, host)
         host.notify("lkadv_run_finished", summary=summary)

@@ -291,7 +291,7 @@ def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec)
         raise ConfigError(f"parameters given for attack(s) {unknown} that the run does not select")
     threats = []
     for spec in specs:
-        raw = dict(options.attack_params.get(spec.name) or {})
+        raw = {**(options.attack_defaults.get(spec.name) or {}), **(options.attack_params.get(spec.name) or {})}
         values = {k: _sweep(v) for k, v in raw.items()}
         swept = [k for k, v in values.items() if len(v) > 1]
         for combo in itertools.product(*values.values()):

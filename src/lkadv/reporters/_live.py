@@ -182,8 +182,11 @@ class PlainProgress:
 
 
 def make_progress(console: Console | None = None, quiet: bool = False) -> LiveProgress | PlainProgress | None:
-    """The live display on a terminal, plain lines otherwise, nothing when quiet."""
+    """The live display on a terminal or in a notebook (rich's Jupyter support), plain lines otherwise.
+
+    Nothing when quiet.
+    """
     if quiet:
         return None
     console = console or Console(stderr=True)
-    return LiveProgress(console) if console.is_terminal else PlainProgress(console.file)
+    return LiveProgress(console) if console.is_terminal or console.is_jupyter else PlainProgress(console.file)
