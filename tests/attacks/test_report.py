@@ -66,7 +66,7 @@ def test_gradient_masking_raises_the_gradient_and_large_eps_flags(tmp_path, host
 
 
 def test_fgsm_beating_a_broken_pgd_is_flagged(tmp_path, host):
-    params = {"pgd": {"steps": 0, "random_start": False}}  # PGD that does nothing
+    params = {"pgd": {"steps": 1, "rel_step": 0, "random_start": False}}  # PGD that does nothing
     flags = dict(models="toy-0", dataset="toy", attacks="pgd,fgsm", eps="0.1", limit=64, run_dir=tmp_path)
     opts = load_options({**flags, "attack_params": params}, env={}, config_file=None)
     assert ("toy-0", "FGSM never beats PGD") in _flags(run(opts, host=host))

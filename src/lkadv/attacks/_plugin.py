@@ -26,7 +26,7 @@ _LOSS = Param(
 
 def _pgd_params() -> dict[str, Param]:
     return {
-        "steps": Param(default=10, type="int", minimum=0, help="gradient steps per restart"),
+        "steps": Param(default=10, type="int", minimum=1, help="gradient steps per restart (0 would be no attack)"),
         "rel_step": Param(default=0.25, type="float", minimum=0.0, help="step size as a fraction of eps"),
         "step_size": Param(
             default=None, type="float", nullable=True, minimum=0.0, help="absolute step size (overrides rel_step)"
@@ -116,7 +116,7 @@ def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
     apgd = _pgd_params()
     apgd["schedule"] = Param(default="apgd", type="str", choices=("fixed", "cosine", "apgd"), help="step size")
     apgd["loss"] = Param(default="dlr", type="str", choices=("ce", "margin", "dlr"), help="loss to ascend")
-    apgd["steps"] = Param(default=100, type="int", minimum=0, help="gradient steps per restart")
+    apgd["steps"] = Param(default=100, type="int", minimum=1, help="gradient steps per restart (0 would be no attack)")
     registry.register(
         AttackSpec(
             name="apgd",

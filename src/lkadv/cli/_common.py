@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from lkadv.errors import LkadvError
 from lkadv.plugins import PluginHost
+from lkadv.reporters import as_text
 
 __all__ = ["LkadvGroup", "err_console", "get_host", "out_console", "print_json"]
 
@@ -31,13 +32,20 @@ class LkadvGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-def get_host(ctx: click.Context) -> PluginHost:
-    """The plugin host of this invocation (loaded once, with the global plugin options)."""
+def get_host(ctx: click.Context, *, warn: bool = True) -> PluginHost:
+    """The plugin host of this invocation (loaded once, with the global plugin options).
+
+    With ``warn``, names that match no plugin and broken plugins are reported on
+    stderr, so a typo in ``-p no:NAME`` or a plugin's bad spec is never silent.
+    """
     obj = ctx.ensure_object(dict)
     if "host" not in obj:
         disable = [p[3:] for p in obj.get("plugins", ()) if p.startswith("no:")]
         extra = [(p, _import(p)) for p in obj.get("plugins", ()) if not p.startswith("no:")]
         obj["host"] = PluginHost(disable=disable, strict=obj.get("strict") or None, extra=extra)
+        if warn:
+            for line in obj["host"].problems():
+                err_console.print(as_text(f"warning: {line}", "yellow"), soft_wrap=True)
     host: PluginHost = obj["host"]
     return host
 

@@ -47,7 +47,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     from lkadv.executors import pick_device, precision_support
     from lkadv.store import package_versions
 
-    host = get_host(ctx)
+    host = get_host(ctx, warn=not as_json)
     device = pick_device("auto")
     report: dict[str, Any] = {
         "versions": package_versions(),

@@ -41,7 +41,7 @@ def _fmt(value: Any) -> str:
 @click.pass_context
 def list_cmd(ctx: click.Context, kind: str, selector: str | None, as_json: bool) -> None:
     """List registered specs of one KIND (never imports model code)."""
-    host = get_host(ctx)
+    host = get_host(ctx, warn=not as_json)
     registry = host.registries.all()[kind]
     specs = registry.select(selector) if selector else list(registry)
     rows = []

@@ -16,7 +16,7 @@ __all__ = ["plugins"]
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List plugins: name, version, hooks, what each registered, ok/broken/disabled."""
-    host = get_host(ctx)
+    host = get_host(ctx, warn=False)  # this listing is where problems are shown
     infos = list(host.plugins.values())
     if as_json:
         print_json([p.as_dict() for p in infos])

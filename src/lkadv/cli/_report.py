@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,21 @@ __all__ = ["report"]
 
 
 @click.command("report")
-@click.argument("run_dir", required=False, default="lkadv-runs", type=click.Path(path_type=Path))
+@click.argument("run_dir", required=False, default=None, type=click.Path(path_type=Path))
+@click.option(
+    "--run-dir",
+    "run_dir_opt",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="The run directory, as `lkadv run` takes it (default: $LKADV_RUN_DIR, else lkadv-runs).",
+)
 @click.option(
     "-f",
     "--format",
     "fmt",
-    default="terminal",
-    help="terminal, md, csv, json; per sample: jsonl, samples-csv, parquet; or a plugin's format.",
+    default=None,
+    help="terminal, md, csv, json; per sample: jsonl, samples-csv, parquet; or a plugin's format "
+    "(default: from the -o suffix, else terminal).",
 )
 @click.option("--run-id", default=None, type=int, help="Run to report (default: the latest).")
 @click.option("-o", "--output", default=None, type=click.Path(path_type=Path), help="Write to a file.")
@@ -31,14 +40,22 @@ __all__ = ["report"]
 )
 @click.pass_context
 def report(
-    ctx: click.Context, run_dir: Path, fmt: str, run_id: int | None, output: Path | None, benchmarks: bool
+    ctx: click.Context,
+    run_dir: Path | None,
+    run_dir_opt: Path | None,
+    fmt: str | None,
+    run_id: int | None,
+    output: Path | None,
+    benchmarks: bool,
 ) -> None:
-    """Report the run in RUN_DIR (default lkadv-runs)."""
+    """Report the run in RUN_DIR (default: --run-dir, $LKADV_RUN_DIR, else lkadv-runs)."""
     from lkadv.metrics import summarize
     from lkadv.reporters import rich_tables
     from lkadv.store import Ledger, sample_rows
 
-    host = get_host(ctx)
+    host = get_host(ctx, warn=fmt in (None, "terminal"))
+    run_dir = _run_dir(run_dir, run_dir_opt)
+    fmt = fmt or _format_for(host, output)
     if benchmarks:
         _benchmarks(host, run_dir, fmt, output)
         return
@@ -60,6 +77,28 @@ def report(
         click.echo(text, nl=False)
         return
     _write(output, text)
+
+
+def _run_dir(argument: Path | None, option: Path | None) -> Path:
+    if argument is not None and option is not None and argument != option:
+        raise ConfigError(f"two run directories given ({argument} and --run-dir {option}); give one")
+    chosen = argument or option or os.environ.get("LKADV_RUN_DIR", "").strip() or "lkadv-runs"
+    return Path(chosen).expanduser()
+
+
+def _format_for(host: Any, output: Path | None) -> str:
+    """The format an output file's suffix asks for (``r.csv`` -> csv); terminal without a file."""
+    if output is None:
+        return "terminal"
+    by_suffix = {spec.suffix: spec.name for spec in reversed(list(host.registries.reporters))}
+    fmt = by_suffix.get(output.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(by_suffix))
+        raise ConfigError(
+            f"-o {output}: no format writes {output.suffix or 'files without a suffix'}; give -f "
+            f"FORMAT (suffixes known: {known})"
+        )
+    return fmt
 
 
 def _write(output: Path, text: str | bytes) -> None:

@@ -71,8 +71,13 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--config", "config_file", default=None, type=click.Path(path_type=Path), help="TOML config file.")
 @click.option("--resume", is_flag=True, help="Resume the latest run in --run-dir with its options.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the plan (cells, units, what the run directory already holds); run nothing."
+)
 @click.pass_context
-def run_cmd(ctx: click.Context, /, config_file: Path | None, resume: bool, quiet: bool, **flags: Any) -> None:
+def run_cmd(
+    ctx: click.Context, /, config_file: Path | None, resume: bool, quiet: bool, dry_run: bool, **flags: Any
+) -> None:
     """Run the models x threats matrix; finished units are reused, never recomputed."""
     from lkadv.executors import run
     from lkadv.reporters import make_progress, rich_tables
@@ -90,6 +95,9 @@ def run_cmd(ctx: click.Context, /, config_file: Path | None, resume: bool, quiet
         given = {k: v for k, v in flags.items() if v is not None and k != "strict_plugins"}
         options = load_options({**base, **given, "run_dir": options.run_dir}, env={}, config_file=None)
     host = get_host(ctx)
+    if dry_run:
+        _show_plan(options, host)
+        return
     try:
         with terminate_as_interrupt():
             result = run(options, host=host, progress=make_progress(err_console, quiet))
@@ -131,3 +139,34 @@ def _interrupted(ctx: click.Context, run_dir: Path, exc: KeyboardInterrupt) -> N
         markup=False,
     )
     ctx.exit(code)
+
+
+def _show_plan(options: Any, host: Any) -> None:
+    """``--dry-run``: every cell with the units the run directory holds and those to compute; writes nothing."""
+    from rich.table import Table
+
+    from lkadv.executors import dry_run
+    from lkadv.reporters import as_text
+
+    found = dry_run(options, host=host)
+    plan = found.plan
+    table = Table(
+        title=as_text(
+            f"plan: {len(plan.cells)} cells x {plan.n_shards} units of <= {plan.shard_size} samples "
+            f"({len(plan.subset)} of {plan.dataset.name}) in {options.run_dir}"
+        ),
+        title_justify="left",
+    )
+    for column in ("model", "threat", "reused", "to compute"):
+        table.add_column(column, overflow="fold")
+    for model, threat, reused, units in found.rows():
+        table.add_row(as_text(model), as_text(threat), str(reused), str(units - reused))
+    out_console.print(table)
+    total = len(plan.cells) * plan.n_shards
+    reused = sum(r[2] for r in found.rows())
+    for name, error in found.failures.items():
+        err_console.print(as_text(f"model {name}: {error}", "red"), soft_wrap=True)
+    err_console.print(
+        as_text(f"dry run: {total - reused} units to compute, {reused} reused; nothing was run or written"),
+        soft_wrap=True,
+    )

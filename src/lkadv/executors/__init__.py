@@ -7,10 +7,11 @@ from lkadv._lazy import lazy_attributes
 if TYPE_CHECKING:
     from lkadv.executors._base import Events, Executor, Lookup, UnitOutcome
     from lkadv.executors._device import pick_device, precision_support
-    from lkadv.executors._driver import Progress, RunResult, run
+    from lkadv.executors._driver import DryRun, Progress, RunResult, dry_run, run
     from lkadv.executors._local import LocalExecutor, score
 
 __all__ = [
+    "DryRun",
     "Events",
     "Executor",
     "LocalExecutor",
@@ -18,6 +19,7 @@ __all__ = [
     "Progress",
     "RunResult",
     "UnitOutcome",
+    "dry_run",
     "pick_device",
     "precision_support",
     "run",
@@ -34,6 +36,8 @@ __getattr__, __dir__ = lazy_attributes(
         "pick_device": "lkadv.executors._device",
         "precision_support": "lkadv.executors._device",
         "Progress": "lkadv.executors._driver",
+        "DryRun": "lkadv.executors._driver",
+        "dry_run": "lkadv.executors._driver",
         "RunResult": "lkadv.executors._driver",
         "run": "lkadv.executors._driver",
         "LocalExecutor": "lkadv.executors._local",

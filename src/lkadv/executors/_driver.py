@@ -24,12 +24,12 @@ from lkadv.metrics import Summary, summarize
 from lkadv.planner import Cell, Plan, Unit, make_plan
 from lkadv.plugins import PluginHost
 from lkadv.specs import ModelSpec
-from lkadv.store import SAMPLE_COLUMNS, Ledger, Outcomes, provenance, sample_rows
+from lkadv.store import LEDGER_FILE, SAMPLE_COLUMNS, Ledger, Outcomes, provenance, sample_rows
 
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["Progress", "RunResult", "run"]
+__all__ = ["DryRun", "Progress", "RunResult", "dry_run", "run"]
 
 
 class Progress(Protocol):
@@ -191,6 +191,54 @@ def _cell_row(cell: Cell, plan: Plan) -> dict[str, Any]:
     }
 
 
+def _identified_plan(options: RunOptions, host: PluginHost) -> tuple[Plan, dict[str, Identified]]:
+    check_switches()
+    plan = make_plan(options, host)
+    identities = identify_models(plan.models)
+    return plan.identified({name: ident.material for name, ident in identities.items()}), identities
+
+
+@dataclass
+class DryRun:
+    """What a run would do, found without writing anything.
+
+    Attributes:
+        plan: The plan, keyed on the models as they load now.
+        done: ``(cell_key, shard)`` units the run directory already holds.
+        failures: Why a model could not be built, by model name.
+    """
+
+    plan: Plan
+    done: set[tuple[str, int]]
+    failures: dict[str, str]
+
+    def rows(self) -> list[tuple[str, str, int, int]]:
+        """``(model, threat, units reused, units)`` per cell, in plan order."""
+        n = self.plan.n_shards
+        return [
+            (c.model.name, c.threat.label, sum((c.key, s) in self.done for s in range(n)), n) for c in self.plan.cells
+        ]
+
+
+def dry_run(options: RunOptions, *, host: PluginHost | None = None) -> DryRun:
+    """Plan a run and look up what its run directory already holds; writes nothing.
+
+    Raises:
+        LkadvError: On bad options or data, as :func:`run` would.
+    """
+    host = host or PluginHost(strict=options.strict_plugins)
+    plan, identities = _identified_plan(options, host)
+    spec = host.registries.executors.get(options.executor)
+    factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
+    factory(device=options.device)  # the device is checked as the run would check it
+    done: set[tuple[str, int]] = set()
+    if (options.run_dir / LEDGER_FILE).is_file():
+        with Ledger(options.run_dir) as ledger:
+            done = ledger.done_units({c.key for c in plan.cells})
+    failures = {name: ident.error for name, ident in identities.items() if ident.error is not None}
+    return DryRun(plan, done, failures)
+
+
 def _interactive() -> bool:
     """In a notebook, or with a terminal on stderr: show progress unless told not to."""
     import sys
@@ -237,11 +285,8 @@ def run(
 
         progress = make_progress(Console(stderr=True), False)
     shown = progress if not isinstance(progress, bool) else None
-    check_switches()
     host = host or PluginHost(strict=options.strict_plugins)
-    plan = make_plan(options, host)
-    identities = identify_models(plan.models)
-    plan = plan.identified({name: ident.material for name, ident in identities.items()})
+    plan, identities = _identified_plan(options, host)
     spec = host.registries.executors.get(options.executor)
     factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
     executor: Executor = factory(device=options.device)

@@ -211,6 +211,7 @@ class PluginHost:
                 self._add(info, lambda obj=obj: obj)
 
         self._register_all()
+        self.unmatched = self._unmatched_names()
         if self.strict:
             broken = [p for p in self.plugins.values() if p.status == "broken"]
             if broken:
@@ -218,6 +219,28 @@ class PluginHost:
                 raise PluginError(f"strict plugin mode: {len(broken)} broken plugin(s): {details}")
 
     # ----------------------------------------------------------------- loading
+
+    def _unmatched_names(self) -> list[str]:
+        """Plugin names asked to be loaded or disabled that match no plugin (typos, stale settings)."""
+        out = []
+        if self._only is not None:
+            for name in sorted(self._only - set(self.plugins)):
+                out.append(f"LKADV_LOAD_PLUGINS names {name!r}, which matches no plugin")
+        for name in sorted(self._disabled - set(self.plugins)):
+            out.append(f"-p no:{name} (or LKADV_DISABLE_PLUGINS) names {name!r}, which matches no plugin")
+        return out
+
+    def problems(self) -> list[str]:
+        """One line per thing a user should know before trusting a listing or a run.
+
+        Names that match no plugin, and plugins that are broken (with their first error).
+        """
+        known = ", ".join(sorted(self.plugins)) or "none"
+        lines = [f"{line} (plugins: {known})" for line in self.unmatched]
+        for info in self.plugins.values():
+            if info.status == "broken":
+                lines.append(f"plugin {info.name!r} is broken: {info.errors[0]} (`lkadv plugins` for details)")
+        return lines
 
     def _skip(self, info: PluginInfo, *, third_party: bool) -> bool:
         reason = None
