@@ -126,7 +126,7 @@ def test_report_formats_and_doctor(tmp_path):
     assert "| toy-0 | tiny |" in md and "fgsm = fgsm[backend=lkadv" in md
     out = tmp_path / "r.md"
     assert invoke("report", str(tmp_path), "-f", "md", "-o", str(out)).exit_code == 0 and out.read_text() == md
-    assert invoke("report", str(tmp_path / "nope")).exit_code == 1
+    assert invoke("report", str(tmp_path / "nope")).exit_code == 2  # a wrong argument
     assert invoke("report", str(tmp_path), "-f", "pdf").exit_code == 2
     doc = json.loads(invoke("doctor", "--json").output)
     assert doc["device"] == "cpu" and doc["precision"]["fp32"] == "yes"
@@ -203,8 +203,8 @@ def test_doctor_shows_plugin_checks(monkeypatch):
 
     hookimpl(_Doctor.lkadv_doctor_checks)
     host = PluginHost(entry_points=False, extra=[("doc", _Doctor)])
-    monkeypatch.setattr(_common, "get_host", lambda ctx: host)
-    monkeypatch.setattr("lkadv.cli._doctor.get_host", lambda ctx: host)
+    monkeypatch.setattr(_common, "get_host", lambda ctx, **_: host)
+    monkeypatch.setattr("lkadv.cli._doctor.get_host", lambda ctx, **_: host)
     doc = json.loads(invoke("doctor", "--json").output)
     assert doc["checks"] == [{"section": "weights", "name": "foo.pth", "status": "missing", "detail": "download it"}]
     assert "foo.pth" in invoke("doctor").output

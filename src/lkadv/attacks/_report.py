@@ -226,8 +226,8 @@ def sanity_section(summary: Summary, ledger: Any) -> ReportSection | None:
     ):
         rows += part_rows
         passed += part_passed
-    notes = [
-        f"{passed} checks passed, {len(rows)} flagged",
+    notes = [f"{passed} checks passed, {len(rows)} flagged"]
+    details = [
         "checks: deterministic and batch-independent logits; non-zero input gradients (clean points and "
         "during attacks); accuracy at chance for L-inf eps 0.5; AutoAttack's randomization, softmax and "
         "Square checks; robust accuracy never rising with eps, steps or restarts; FGSM never beating PGD; "
@@ -236,7 +236,12 @@ def sanity_section(summary: Summary, ledger: Any) -> ReportSection | None:
     if not rows:
         rows = [["all", "every check", "ok", f"{passed} checks passed"]]
     return ReportSection(
-        title="sanity flags", columns=["model", "check", "result", "detail"], rows=rows, notes=notes, key="sanity"
+        title="sanity flags",
+        columns=["model", "check", "result", "detail"],
+        rows=rows,
+        notes=notes,
+        key="sanity",
+        details=details,
     )
 
 

@@ -3,27 +3,60 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 
 from lkadv.errors import LkadvError
 from lkadv.plugins import PluginHost
 from lkadv.reporters import as_text
 
-__all__ = ["LkadvGroup", "err_console", "get_host", "out_console", "print_json"]
+__all__ = ["LkadvGroup", "err_console", "fit_consoles", "get_host", "out_console", "print_json", "print_tables"]
 
-# Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; results must stay whole.
-out_console = Console(width=None if Console().is_terminal else 240)
-err_console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 240)
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+def fit_consoles() -> None:
+    """Set both consoles' widths for this invocation (COLUMNS may differ between invocations).
+
+    On a terminal rich follows its size. Piped, COLUMNS decides, as for any tool;
+    without it, 240 rather than rich's 80, so logs keep whole tables.
+    """
+    columns = os.environ.get("COLUMNS", "").strip()
+    for console in (out_console, err_console):
+        if columns.isdigit():
+            console.width = int(columns)
+        elif console.is_terminal:
+            console._width = None  # follow the terminal's size (rich's setter only takes numbers)
+        else:
+            console.width = 240
+
+
+def print_tables(renderables: Iterable[RenderableType], console: Console | None = None) -> None:
+    """Print tables and notes; piped output gets no trailing spaces (rich pads lines to the width)."""
+    console = console or out_console
+    if console.is_terminal:
+        for renderable in renderables:
+            console.print(renderable)
+        return
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    console.file.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+    console.file.flush()
 
 
 class LkadvGroup(click.Group):
     """A click group that turns lkadv's deliberate errors into a message and an exit status."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        fit_consoles()
         try:
             return super().invoke(ctx)
         except LkadvError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from lkadv._imports import resolve
-from lkadv.cli._common import get_host, out_console
+from lkadv.cli._common import get_host, out_console, print_tables
 from lkadv.errors import ConfigError
 from lkadv.reporters import as_text
 
@@ -67,8 +67,7 @@ def report(
         else:
             summary = summarize(ledger, run_id, host)
             if fmt == "terminal" and output is None:
-                for renderable in rich_tables(summary):
-                    out_console.print(renderable)
+                print_tables(rich_tables(summary, width=out_console.width))
                 return
             text = render(summary)
     if isinstance(text, bytes) and output is None:

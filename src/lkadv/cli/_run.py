@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from lkadv.cli._common import err_console, get_host, out_console
+from lkadv.cli._common import err_console, get_host, out_console, print_tables
 from lkadv.config import load_options, parse_params
 from lkadv.errors import ConfigError, LkadvError, RunInterrupted, terminate_as_interrupt
 
@@ -104,8 +104,8 @@ def run_cmd(
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM (a cluster's preemption) raised as RunInterrupted
         _interrupted(ctx, options.run_dir, exc)
         return
-    for renderable in rich_tables(result.summary):
-        out_console.print(renderable)
+    # `lkadv report` shows every section in full
+    print_tables(rich_tables(result.summary, brief=True, width=out_console.width))
     err_console.print(
         f"run {result.run_id} in {result.run_dir}: {result.computed_units} units computed, "
         f"{result.reused_units} reused, {result.seconds:.1f}s",
@@ -128,8 +128,7 @@ def _interrupted(ctx: click.Context, run_dir: Path, exc: KeyboardInterrupt) -> N
         try:
             with Ledger(run_dir) as ledger:
                 summary = summarize(ledger)
-            for renderable in rich_tables(summary):
-                out_console.print(renderable)
+            print_tables(rich_tables(summary, brief=True, width=out_console.width))
         except LkadvError:
             pass  # interrupted before the run was recorded: nothing to show
     err_console.print(

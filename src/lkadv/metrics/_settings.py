@@ -55,4 +55,5 @@ def settings_section(summary: Summary) -> ReportSection | None:
             "each unit covers subset positions start..stop of the run's sample ids"
         ],
         key="settings",
+        brief=False,
     )

@@ -22,6 +22,10 @@ class ReportSection:
         rows: Rows of values (str, numbers or None).
         notes: Lines printed under the table.
         key: Stable identifier, for JSON consumers.
+        details: Longer explanations, printed by ``lkadv report`` but not in the
+            brief view at the end of ``lkadv run``.
+        brief: Whether the brief view at the end of ``lkadv run`` shows the section
+            (reference tables such as the effective settings are for ``lkadv report``).
     """
 
     title: str
@@ -29,10 +33,18 @@ class ReportSection:
     rows: list[list[Any]]
     notes: list[str] = field(default_factory=list)
     key: str = ""
+    details: list[str] = field(default_factory=list)
+    brief: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"key": self.key, "title": self.title, "columns": self.columns, "rows": self.rows, "notes": self.notes}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "columns": self.columns,
+            "rows": self.rows,
+            "notes": [*self.notes, *self.details],
+        }
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ import json
 import math
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 
 from lkadv.metrics import ReportSection, Summary
 from lkadv.reporters._escape import as_text, csv_cell, md_cell
+from lkadv.reporters._layout import split_table
 from lkadv.reporters._tables import footnotes, main_table
 
 __all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
@@ -22,9 +22,10 @@ def _title(summary: Summary) -> str:
     run = summary.run
     prov = run.get("provenance", {})
     n = summary.subset.get("n", "?")
+    attacks = f" - attacks at {prov.get('precision', '?')}" if any(c.kind == "attack" for c in summary.cells) else ""
     return (
         f"lkadv run {run.get('id')} - {summary.dataset} - {n} samples - "
-        f"{prov.get('device', '?')} - attacks at {prov.get('precision', '?')} - {run.get('status')}"
+        f"{prov.get('device', '?')}{attacks} - {run.get('status')}"
     )
 
 
@@ -36,34 +37,28 @@ def _style(text: str) -> str:
     return "green" if value >= 70 else "yellow" if value >= 30 else "red"
 
 
-def rich_table(summary: Summary) -> Table:
-    """The models x threats table as a rich Table (accuracy in %)."""
-    table = Table(title=as_text(_title(summary)), title_justify="left", header_style="bold")
-    table.add_column("model", style="bold")
-    table.add_column("family", style="cyan")
+def rich_table(summary: Summary, width: int | None = None) -> list[RenderableType]:
+    """The models x threats table (accuracy in %), split to fit ``width``, then its footnotes."""
     columns, rows = main_table(summary)
-    for column in columns:
-        table.add_column(as_text(column), justify="right")
-    for model, family, *cells in rows:
-        table.add_row(as_text(model), as_text(family), *[as_text(c, style=_style(c)) for c in cells])
+    header = [as_text("model"), as_text("family"), *(as_text(c) for c in columns)]
+    cells = [[as_text(m), as_text(f), *(as_text(c, style=_style(c)) for c in rest)] for m, f, *rest in rows]
+    out: list[RenderableType] = list(
+        split_table(as_text(_title(summary)), header, cells, keys=2, width=width, key_style=("bold", "cyan"))
+    )
     notes = footnotes(summary)
+    if notes:  # printed under the table at the console's width, not wrapped at the table's
+        out.append(as_text("\n".join(notes), style="dim"))
+    return out
+
+
+def _section_table(section: ReportSection, brief: bool = False, width: int | None = None) -> list[RenderableType]:
+    header = [as_text(c) for c in section.columns]
+    cells = [[as_text(_value(v)) for v in row] for row in section.rows]
+    out: list[RenderableType] = list(split_table(as_text(section.title), header, cells, keys=1, width=width))
+    notes = section.notes if brief else [*section.notes, *section.details]
     if notes:
-        # Text, not a markup string: attack configurations contain [brackets].
-        table.caption = as_text("\n".join(notes), style="dim")
-        table.caption_justify = "left"
-    return table
-
-
-def _section_table(section: ReportSection) -> Table:
-    table = Table(title=as_text(section.title), title_justify="left", header_style="bold")
-    for i, column in enumerate(section.columns):
-        table.add_column(as_text(column), justify="left" if i == 0 else "right")
-    for row in section.rows:
-        table.add_row(*(as_text(_value(v)) for v in row))
-    if section.notes:
-        table.caption = as_text("\n".join(map(str, section.notes)), style="dim")
-        table.caption_justify = "left"
-    return table
+        out.append(as_text("\n".join(map(str, notes)), style="dim"))
+    return out
 
 
 def _value(value: Any) -> str:
@@ -74,17 +69,26 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def rich_tables(summary: Summary) -> list[Table]:
-    """The main table followed by every report section."""
-    return [rich_table(summary), *(_section_table(s) for s in summary.sections)]
+def rich_tables(summary: Summary, *, brief: bool = False, width: int | None = None) -> list[RenderableType]:
+    """The main table followed by every report section, each table fitting ``width`` characters.
+
+    ``brief`` is the view at the end of ``lkadv run``: reference sections and long
+    explanations are left to ``lkadv report``.
+    """
+    out = rich_table(summary, width)
+    for section in summary.sections:
+        if section.brief or not brief:
+            out += _section_table(section, brief, width)
+    return out
 
 
-def render_terminal(summary: Summary) -> str:
-    """The rich tables rendered to plain text."""
-    console = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
-    for table in rich_tables(summary):
-        console.print(table)
-    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+def render_terminal(summary: Summary, width: int = 200) -> str:
+    """The tables rendered to plain text at ``width`` columns, without trailing spaces."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    for renderable in rich_tables(summary, width=width):
+        console.print(renderable)
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
 def render_markdown(summary: Summary) -> str:
@@ -110,8 +114,8 @@ def render_markdown(summary: Summary) -> str:
             "|" + "|".join(["---"] + ["---:"] * (len(section.columns) - 1)) + "|",
         ]
         lines += ["| " + " | ".join(md_cell(_value(v)) for v in row) + " |" for row in section.rows]
-        if section.notes:
-            lines += [""] + [f"- {md_cell(note)}" for note in section.notes]
+        if section.notes or section.details:
+            lines += [""] + [f"- {md_cell(note)}" for note in (*section.notes, *section.details)]
     return "\n".join(lines) + "\n"
 
 
