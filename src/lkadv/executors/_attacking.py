@@ -190,6 +190,7 @@ def attack_unit(
                 pred[sel[hit]] = p[hit]
                 margin[sel] = np.fmin(margin[sel], m)
                 broken += int(hit.sum())
+                ctx.events.unit_step(unit, name, index, len(stages), i + len(sel), len(todo))
                 if len(xb):
                     sizes = perturbation_norm(x_adv - xb, norm).cpu().numpy()
                     norms[sel] = sizes

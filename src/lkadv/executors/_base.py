@@ -58,6 +58,10 @@ class Events(Protocol):
         """``(stages_done, state)`` recorded for an unfinished staged unit, or None."""
         ...
 
+    def unit_step(self, unit: Unit, stage: str, stage_index: int, stages: int, done: int, total: int) -> None:
+        """Progress inside a unit: ``done`` of ``total`` samples through stage ``stage_index + 1`` of ``stages``."""
+        ...
+
     def stored_info(self, cell: Cell) -> dict[str, Any]:
         """What the ledger already records about a cell (its probe, say), so a restart does not redo it."""
         ...

@@ -35,8 +35,12 @@ __all__ = ["DryRun", "Progress", "RunResult", "dry_run", "run"]
 class Progress(Protocol):
     """Something that shows a run's progress (the CLI's live table, plain lines...)."""
 
-    def start(self, plan: Plan, pending: set[tuple[str, int]]) -> None:
-        """The run starts with ``pending`` units to compute."""
+    def start(self, plan: Plan, pending: set[tuple[str, int]], known: dict[str, tuple[int, int]] | None = None) -> None:
+        """The run starts with ``pending`` units to compute; ``known`` holds stored ``(correct, n)`` by cell."""
+        ...
+
+    def step(self, unit: Unit, stage: str, stage_index: int, stages: int, done: int, total: int) -> None:
+        """Progress inside a running unit (a stage's samples)."""
         ...
 
     def advance(self, unit: Unit, outcome: UnitOutcome) -> None:
@@ -159,6 +163,10 @@ class _Events:
     def stored_info(self, cell: Cell) -> dict[str, Any]:
         return self.ledger.cell_info(cell.key)
 
+    def unit_step(self, unit: Unit, stage: str, stage_index: int, stages: int, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.step(unit, stage, stage_index, stages, done, total)
+
     def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
         self.ledger.save_progress(unit.cell.key, unit.shard, stages_done, state)
 
@@ -170,6 +178,16 @@ class _Events:
         self.ledger.set_cell_info(cell.key, {"error": error})
         if self.progress is not None:
             self.progress.failed(cell, error)
+
+
+def _known(ledger: Ledger, plan: Plan, done: set[tuple[str, int]]) -> dict[str, tuple[int, int]]:
+    """Stored ``(correct, n)`` of every cell with finished units, so a resumed display shows values."""
+    out = {}
+    for cell in plan.cells:
+        if any((cell.key, s) in done for s in range(plan.n_shards)):
+            correct = ledger.outcomes(cell.key).correct
+            out[cell.key] = (int(correct.sum()), len(correct))
+    return out
 
 
 def _cell_row(cell: Cell, plan: Plan) -> dict[str, Any]:
@@ -320,7 +338,7 @@ def run(
 
         host.notify("lkadv_run_started", plan=plan)
         if shown is not None:
-            shown.start(plan, pending)
+            shown.start(plan, pending, _known(ledger, plan, done))
         status = "failed"
         try:
             if pending:

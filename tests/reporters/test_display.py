@@ -1,0 +1,98 @@
+"""The display at 80, 120 and 200 columns, and life inside a long unit."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from lkadv.config import load_options
+from lkadv.executors import run
+from lkadv.plugins import PluginHost
+from lkadv.reporters import LiveProgress, render_terminal
+from tests import toy_plugin
+from tests.attacks import toy10_plugin
+
+
+@pytest.fixture(scope="module")
+def wide_run(tmp_path_factory: pytest.TempPathFactory):
+    host = PluginHost(entry_points=False, extra=[("toy", toy_plugin)])
+    opts = load_options(
+        {
+            "models": "tag:toy",
+            "dataset": "toy",
+            "attacks": "fgsm,pgd",
+            "eps": "1/255,2/255,4/255,8/255,16/255",
+            "corruptions": "gaussian_noise,contrast",
+            "severities": "1,3,5",
+            "limit": 40,
+            "run_dir": tmp_path_factory.mktemp("display") / "r",
+        },
+        env={},
+        config_file=None,
+    )
+    return run(opts, host=host, progress=False)
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_the_final_table_fits_and_names_every_threat(wide_run, width: int) -> None:
+    text = render_terminal(wide_run.summary, width=width)
+    lines = text.splitlines()
+    assert "…" not in text
+    assert all(len(line) <= width for line in lines), max(len(line) for line in lines)
+    assert all(line == line.rstrip() for line in lines)
+    for label in wide_run.summary.columns:
+        assert label in text, label
+    for model in ("toy-0", "toy-1"):
+        assert sum(line.startswith(f"│ {model} ") for line in lines) >= 1
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_the_live_display_fits(wide_run, width: int) -> None:
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+    live = LiveProgress(console)
+    live.start(wide_run.plan, set(), {c.key: (30, 40) for c in wide_run.plan.cells})
+    console.print(live._render())
+    live.stop()
+    text = console.file.getvalue()
+    assert "…" not in text and "75.0" in text  # stored values are shown, not "cached"
+    for threat in wide_run.plan.threats:
+        assert threat.label in text
+
+
+class _Recorder(LiveProgress):
+    def __init__(self) -> None:
+        super().__init__(Console(file=io.StringIO(), width=120, force_terminal=True))
+        self.seen: list[str] = []
+
+    def step(self, unit, stage, stage_index, stages, done, total) -> None:
+        super().step(unit, stage, stage_index, stages, done, total)
+        assert self._tally is not None
+        self.seen.append(self._tally.running)
+
+
+def test_a_long_autoattack_unit_shows_its_stage_and_samples(tmp_path: Path) -> None:
+    host = PluginHost(entry_points=False, extra=[("toy10", toy10_plugin)])
+    opts = load_options(
+        {
+            "models": "toy10-0",
+            "dataset": "toy10",
+            "attacks": "autoattack",
+            "eps": "0.25",
+            "limit": 40,
+            "batch_size": 8,
+            "shard_size": 40,
+            "run_dir": tmp_path,
+            "attack_params": {"autoattack": {"version": "custom", "attacks": "apgd-ce+apgd-t", "iterations": 3}},
+        },
+        env={},
+        config_file=None,
+    )
+    recorder = _Recorder()
+    run(opts, host=host, progress=recorder)
+    assert any("stage apgd-ce (1/2)" in s for s in recorder.seen)
+    assert any("stage apgd-t (2/2)" in s for s in recorder.seen)
+    partial = [s for s in recorder.seen if "apgd-ce" in s]
+    assert len({s.rsplit(": ", 1)[1] for s in partial}) > 1  # the sample count moves within the unit
