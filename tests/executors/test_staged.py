@@ -7,7 +7,9 @@ from lkadv.attacks._autoattack import AutoAttack
 from lkadv.config import load_options
 from lkadv.errors import ConfigError, SelectionError
 from lkadv.executors import run
+from lkadv.metrics import summarize
 from lkadv.plugins import PluginHost
+from lkadv.reporters import cell_text
 from lkadv.store import Ledger
 from tests import toy_plugin
 
@@ -52,6 +54,9 @@ def test_an_interrupted_autoattack_cell_resumes_at_its_next_stage(tmp_path, toy_
         assert saved is not None and saved[0] == 1  # apgd-ce of shard 0 is recorded...
         assert ledger.done_units({cell.key}) == set()  # ...but the unit is not finished
         flags_after_first = np.asarray(saved[1]["correct"])
+        summary = summarize(ledger)
+    text = cell_text(next(c for c in summary.cells if c.kind == "attack"))
+    assert text == "pending (stage 1/2)"  # not a bare "pending"
     calls.clear()
     interrupt["on"] = False
     resumed = run(opts, host=toy_host)

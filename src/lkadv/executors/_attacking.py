@@ -209,6 +209,7 @@ def attack_unit(
                         "perturbation": [None if np.isnan(v) else float(v) for v in norms],
                         "broken_by": broken_by.tolist(),
                         "stages": stage_info,
+                        "of": len(stages),
                         "rejected": rejected,
                         "claimed": claimed,
                         "max_perturbation": worst,

@@ -71,6 +71,7 @@ class CellResult:
             settings it ran with (seed handed to the backend, batch size, device,
             precision): enough to repeat it with the backend directly.
         backend: Implementation that ran the threat, with its version (attacks).
+        stage: For an interrupted multi-stage attack: ``(stages done, stages)``.
     """
 
     key: str
@@ -90,6 +91,7 @@ class CellResult:
     info: dict[str, Any]
     units: list[dict[str, Any]] = field(default_factory=list)
     backend: str | None = None
+    stage: tuple[int, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -111,6 +113,7 @@ class CellResult:
             "info": self.info,
             "backend": self.backend,
             "units": self.units,
+            "stage": list(self.stage) if self.stage else None,
         }
 
 
@@ -213,6 +216,7 @@ def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None
                 seconds=row.seconds,
                 info=row.info,
                 units=_unit_settings(ledger, row.key),
+                stage=ledger.stages_done(row.key) if row.status != "done" else None,
                 backend=_backend(row.threat),
             )
         )

@@ -18,10 +18,11 @@ def cell_text(cell: CellResult | None) -> str:
         return "-"
     if cell.status == "failed":
         return "failed"
+    stage = f" (stage {cell.stage[0]}/{cell.stage[1]})" if cell.stage and cell.stage[1] else ""
     if cell.accuracy is None:
-        return "pending"
+        return f"pending{stage}"
     text = f"{100 * cell.accuracy.value:.1f}"
-    return text if cell.status == "done" else f"{text}*"
+    return text if cell.status == "done" else f"{text}*{stage}"
 
 
 def _mean_text(cells: list[CellResult]) -> str:

@@ -579,6 +579,16 @@ class Ledger:
         ).fetchone()
         return (int(row[0]), json.loads(row[1])) if row else None
 
+    def stages_done(self, cell_key: str) -> tuple[int, int] | None:
+        """For a cell with an interrupted staged unit: ``(stages done, stages)`` of its most advanced one."""
+        rows = self.db.execute("SELECT stages_done, state FROM unit_progress WHERE cell_key=?", (cell_key,))
+        best = None
+        for done, state in rows:
+            total = int(json.loads(state).get("of", 0))
+            if best is None or done > best[0]:
+                best = (int(done), total)
+        return best
+
     def unit_infos(self, cell_key: str) -> list[dict[str, Any]]:
         """The ``info`` of each finished unit of a cell, by shard."""
         rows = self.db.execute("SELECT info FROM units WHERE cell_key=? ORDER BY shard", (cell_key,))
