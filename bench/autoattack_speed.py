@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 
 from lkadv.config import load_options, parse_eps
-from lkadv.datasets._fashion_mnist import load_split
+from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.executors import run
 from lkadv.models import build_classifier
 from lkadv.planner import Unit, make_plan
@@ -82,7 +82,7 @@ def main() -> None:
 
     def direct_side() -> dict[float, int]:
         # From nothing to robust accuracies, like the lkadv side: read the samples, build the model, attack.
-        images, labels = load_split("test")
+        images, labels = load_fashion_mnist("test")
         x = torch.from_numpy(images[positions]).float().div(255)[:, None]
         y = torch.from_numpy(labels[positions]).long()
         clf, _ = build_classifier(host.registries.models.get(args.model))

@@ -53,7 +53,7 @@ import torch
 
 from lkadv.attacks import PGD
 from lkadv.config import RunOptions, load_options, parse_eps
-from lkadv.datasets._fashion_mnist import load_split
+from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.errors import WeightsError
 from lkadv.executors import run
 from lkadv.models import build_classifier
@@ -123,7 +123,7 @@ def main() -> None:
     import torchattacks
 
     host = PluginHost(entry_points=False)
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     step = len(images) // args.batch
     x = torch.from_numpy(images[::step][: args.batch]).float().div(255)[:, None]
     y = torch.from_numpy(labels[::step][: args.batch])
@@ -263,7 +263,7 @@ def _torchattacks_curve(
     import torchattacks
 
     plan = make_plan(_curve_options(spec, grid, args, tmp), host)
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     pos = list(plan.subset.positions)
     x = torch.from_numpy(images[pos]).float().div(255)[:, None]
     y = torch.from_numpy(labels[pos]).long()

@@ -80,7 +80,13 @@ def lkadv_register_models(registry):
 @hookimpl
 def lkadv_register_attacks(registry):
     registry.register(
-        AttackSpec(name="cheat", norms=("linf",), factory=cheating_attack, description="exceeds eps on purpose")
+        AttackSpec(
+            name="cheat",
+            norms=("linf",),
+            factory=cheating_attack,
+            description="exceeds eps on purpose",
+            backend="tests",
+        )
     )
 
 

@@ -6,10 +6,7 @@ that names what is wrong and how to fix it; the CLI maps them to exit statuses.
 
 from __future__ import annotations
 
-import contextlib
 import signal
-from collections.abc import Iterator
-from types import FrameType
 
 __all__ = [
     "AttackContractError",
@@ -18,13 +15,12 @@ __all__ = [
     "LkadvError",
     "ModelContractError",
     "PluginError",
+    "RunInterrupted",
     "SelectionError",
     "SpecError",
     "StoreError",
-    "RunInterrupted",
     "WeightsError",
     "describe",
-    "terminate_as_interrupt",
 ]
 
 
@@ -106,25 +102,3 @@ class RunInterrupted(KeyboardInterrupt):
     def signal_name(self) -> str:
         """``SIGTERM``, ``SIGHUP``..."""
         return signal.Signals(self.signum).name
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`RunInterrupted`, so finished work is kept and the run marked.
-
-    Only in the main thread (signal handlers cannot be set elsewhere); the previous
-    handler comes back afterwards.
-    """
-
-    def _raise(signum: int, _frame: FrameType | None) -> None:
-        raise RunInterrupted(signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, _raise)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

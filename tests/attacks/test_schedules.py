@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from lkadv.attacks import PGD
-from lkadv.datasets._fashion_mnist import load_split
+from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.models import build_classifier
 
 
 @pytest.fixture(scope="module")
 def setup(host):
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     idx = torch.arange(0, 10000, 64)[:150].numpy()
     x = torch.from_numpy(images[idx]).float().div(255)[:, None]
     y = torch.from_numpy(labels[idx]).long()

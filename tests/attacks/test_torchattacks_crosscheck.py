@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lkadv.attacks import PGD
-from lkadv.datasets._fashion_mnist import load_split
+from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.models import build_classifier
 from lkadv.zoo import ZOO
 
@@ -16,7 +16,7 @@ EPS = {"linf": 2 / 255, "l2": 0.5}
 
 @pytest.fixture(scope="module")
 def data():
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     idx = torch.arange(0, 10000, 10000 // N)[:N]
     return torch.from_numpy(images[idx.numpy()]).float().div(255)[:, None], torch.from_numpy(labels[idx.numpy()])
 

@@ -5,7 +5,7 @@ import pytest
 
 from lkadv._fetch import sha256_file
 from lkadv.datasets import read_idx
-from lkadv.datasets._fashion_mnist import _SHA256, _shipped_dir, load_split
+from lkadv.datasets._fashion_mnist import _SHA256, _shipped_dir, load_fashion_mnist
 from lkadv.errors import DataError
 
 
@@ -16,7 +16,7 @@ def test_shipped_split_is_the_official_bytes():
 
 
 def test_test_split_shapes_and_balance():
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [1000] * 10
 
@@ -43,6 +43,6 @@ def test_missing_train_split_names_the_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("LKADV_DATA_FASHION_MNIST", str(tmp_path))
     monkeypatch.setattr("lkadv.datasets._fashion_mnist._DEBIAN", tmp_path / "nope")
     with pytest.raises(DataError, match="LKADV_DATA_FASHION_MNIST.*dataset-fashion-mnist"):
-        load_split("train")
+        load_fashion_mnist("train")
     with pytest.raises(DataError, match="unknown Fashion-MNIST split"):
-        load_split("val")
+        load_fashion_mnist("val")

@@ -192,9 +192,9 @@ def test_mini_zoo_models_lose_every_batchnorm_and_keep_their_predictions(fashion
 
 @pytest.fixture
 def fashion_batch():
-    from lkadv.datasets._fashion_mnist import load_split
+    from lkadv.datasets._fashion_mnist import load_fashion_mnist
 
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     return torch.from_numpy(images[:64]).float().div(255)[:, None], torch.from_numpy(labels[:64]).long()
 
 

@@ -10,6 +10,7 @@ def spec(fn, norms=("linf", "l2"), **kw):
     def factory(norm, **params):
         return lambda classifier, x, y, eps, generator: fn(x, eps, norm, generator, **params)
 
+    kw.setdefault("backend", "tests")
     return AttackSpec(name="fake", norms=norms, factory=factory, **kw)
 
 
@@ -68,4 +69,10 @@ def test_the_bound_is_checked_at_every_declared_radius():
 def test_metadata_names_the_parameter():
     bad = spec(corner, params={"steps": Param(default="many", type="int")})
     with pytest.raises(ContractViolation, match=r"^attack\.metadata: .*params\.steps"):
+        check_attack(bad, contracts=["attack.metadata"])
+
+
+def test_a_plugin_attack_recorded_as_lkadv_is_flagged():
+    bad = spec(corner, backend="lkadv")  # the default: this test module's attack would be credited to lkadv
+    with pytest.raises(ContractViolation, match=r"^attack\.metadata: .*declares backend='lkadv'"):
         check_attack(bad, contracts=["attack.metadata"])

@@ -66,7 +66,8 @@ def test_a_conforming_model_passes_every_contract():
         "model.eval-mode": "ok",
         "model.batch-invariance": "ok",
         "model.normalization-inside": "ok",
-        "model.reparam-equivalence": "ok",
+        # no reparameterize(): there is nothing to check, and the kit says so instead of "ok"
+        "model.reparam-equivalence": "skipped: the network has no reparameterize(): nothing to merge",
     }
 
 
@@ -155,7 +156,8 @@ def tiny(factory, **kw):
     ],
 )
 def test_broken_models_fail_the_contract_they_break(factory, contract, words):
-    assert check_model(tiny(TinyNet), contracts=[contract])[contract] == "ok"
+    healthy = check_model(tiny(TinyNet), contracts=[contract])[contract]
+    assert healthy == "ok" or (contract == "model.reparam-equivalence" and healthy.startswith("skipped"))
     with pytest.raises(ContractViolation) as err:
         check_model(tiny(factory), contracts=[contract])
     assert str(err.value).startswith(contract + ": model 'bright'")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lkadv._fetch import sha256_file
-from lkadv.datasets._fashion_mnist import load_split
+from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.models import build_classifier
 from lkadv.zoo import ZOO
 from lkadv.zoo._plugin import weights_dir
@@ -31,7 +31,7 @@ def test_weights_fit_the_budget_and_match_the_manifest():
 
 @pytest.fixture(scope="module")
 def test_split():
-    return load_split("test")
+    return load_fashion_mnist("test")
 
 
 @pytest.mark.parametrize("name", [e.name for e in ZOO])
@@ -59,9 +59,9 @@ def test_training_code_learns(tmp_path, test_split):
 
 
 def test_train_zoo_writes_weights_and_manifest(tmp_path, monkeypatch):
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     subset = (images[:256], labels[:256])
-    monkeypatch.setattr("lkadv.zoo._train.load_split", lambda split, download=False: subset)
+    monkeypatch.setattr("lkadv.zoo._train.load_fashion_mnist", lambda split, download=False: subset)
     monkeypatch.setattr("lkadv.zoo._train.ZOO", [e for e in ZOO if e.name == "fm-vit"])
     monkeypatch.setattr(
         "lkadv.zoo._train.train_entry",

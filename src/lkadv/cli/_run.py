@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
+from lkadv._signals import terminate_as_interrupt
 from lkadv.cli._common import err_console, get_host, out_console, print_tables
 from lkadv.config import load_options, parse_params
-from lkadv.errors import ConfigError, LkadvError, RunInterrupted, terminate_as_interrupt
+from lkadv.errors import ConfigError, LkadvError, RunInterrupted
 
 __all__ = ["run_cmd"]
 

@@ -18,7 +18,7 @@ from lkadv._fetch import fetch
 from lkadv.datasets._idx import read_idx
 from lkadv.errors import DataError
 
-__all__ = ["CLASSES", "load_split"]
+__all__ = ["CLASSES", "load_fashion_mnist"]
 
 CLASSES = (
     "t-shirt/top",
@@ -68,7 +68,7 @@ def _locate(name: str, download: bool) -> Path:
     )
 
 
-def load_split(split: str = "test", *, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(split: str = "test", *, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Load a Fashion-MNIST split.
 
     Args:

@@ -15,9 +15,9 @@ __all__ = ["lkadv_register_datasets", "load_fashion_mnist"]
 def load_fashion_mnist(root: Path | None, preprocessing: Preprocessing) -> Any:
     """The shipped 10k test split as an ImageSet."""
     from lkadv.datasets._arrays import ArrayImageSet
-    from lkadv.datasets._fashion_mnist import load_split
+    from lkadv.datasets._fashion_mnist import load_fashion_mnist
 
-    images, labels = load_split("test")
+    images, labels = load_fashion_mnist("test")
     ids = [f"t10k/{i:05d}" for i in range(len(labels))]
     return ArrayImageSet(images, labels, ids, preprocessing, {"split": "test", "source": "shipped"})
 

@@ -190,21 +190,26 @@ def _call_loader(dataset: DatasetSpec, root: Path | None, pre: Preprocessing, co
         takes_context = "context" in inspect.signature(loader).parameters
     except (TypeError, ValueError):
         takes_context = False
+    imageset: ImageSet = loader(root, pre, context=context) if takes_context else loader(root, pre)
+    return imageset
+
+
+def _load(dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext) -> ImageSet:
+    """The loader's samples; any other error than lkadv's own is the plugin's, reported as a DataError."""
     try:
-        imageset: ImageSet = loader(root, pre, context=context) if takes_context else loader(root, pre)
+        return _call_loader(dataset, root, pre, context)
     except LkadvError:
         raise
     except Exception as exc:  # the dataset plugin's own code: every cell needs it, so the run cannot start
         raise DataError(
             f"dataset {dataset.name!r}: its loader raised {type(exc).__name__}: {exc} (root {root})"
         ) from exc
-    return imageset
 
 
 def _load_same(
     dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext, first: ImageSet
 ) -> ImageSet:
-    imageset = _call_loader(dataset, root, pre, context)
+    imageset = _load(dataset, root, pre, context)
     if list(imageset.ids) != list(first.ids):
         raise DataError(f"dataset {dataset.name!r} lists other samples under preprocessing {pre.key()}")
     return imageset
@@ -430,7 +435,7 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
             companions[name] = companion
     context = LoadContext(options.on_bad_image, options.decode_workers(), companions)
     first_pre = preprocessing_for(dataset, models[0])
-    imageset = _call_loader(dataset, root, first_pre, context)
+    imageset = _load(dataset, root, first_pre, context)
     if len(imageset.ids) == 0:
         raise DataError(f"dataset {dataset.name!r} at {root} holds no samples")
     subset = _draw(imageset, options, dataset)

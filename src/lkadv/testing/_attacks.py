@@ -97,6 +97,14 @@ def _metadata(runs: _Runs) -> None:
         json.dumps(spec.describe())
     except (LkadvError, TypeError, ValueError) as exc:
         raise ContractViolation("attack.metadata", f"attack {spec.name!r}: {exc}") from exc
+    module = spec.factory.split(":")[0] if isinstance(spec.factory, str) else getattr(spec.factory, "__module__", "")
+    if spec.backend == "lkadv" and not str(module).startswith("lkadv."):
+        # Results name their backend; a plugin's own attack recorded as lkadv's credits the wrong code.
+        raise ContractViolation(
+            "attack.metadata",
+            f"attack {spec.name!r} comes from {module!r} but declares backend='lkadv' (the default); set "
+            "backend= and backend_version= to the implementation that runs it (your package and its version)",
+        )
 
 
 def _output(runs: _Runs) -> None:

@@ -294,7 +294,7 @@ def _normalization(m: _Subject, sample: LabelledSample) -> None:
 def _reparam(m: _Subject) -> None:
     network = m.fresh_network()
     if not any(callable(getattr(mod, "reparameterize", None)) for mod in network.modules()):
-        return
+        raise ContractSkipped("model.reparam-equivalence", "the network has no reparameterize(): nothing to merge")
     unmerged = m.wrap(copy.deepcopy(network))
     merged = m.wrap(network)
     x = torch.cat(
@@ -303,7 +303,7 @@ def _reparam(m: _Subject) -> None:
     with torch.no_grad():
         before = unmerged(x)
         if not reparameterize(merged.network):
-            return
+            raise ContractSkipped("model.reparam-equivalence", "reparameterize() merged nothing")
         merged.train(False)
         after = merged(x)
     rel = float((after - before).abs().max()) / _scale(before)
