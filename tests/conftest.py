@@ -92,7 +92,9 @@ def _factory(norm="linf"):
 
 @hookimpl
 def lkadv_register_attacks(registry):
-    registry.register(AttackSpec(name="noop", norms=("linf",), factory=_factory, description="does nothing", backend="tests"))
+    registry.register(
+        AttackSpec(name="noop", norms=("linf",), factory=_factory, description="does nothing", backend="tests")
+    )
 """
 
 

@@ -96,3 +96,42 @@ def test_a_long_autoattack_unit_shows_its_stage_and_samples(tmp_path: Path) -> N
     assert any("stage apgd-t (2/2)" in s for s in recorder.seen)
     partial = [s for s in recorder.seen if "apgd-ce" in s]
     assert len({s.rsplit(": ", 1)[1] for s in partial}) > 1  # the sample count moves within the unit
+
+
+def test_piped_output_follows_columns_without_trailing_spaces(wide_run) -> None:
+    from click.testing import CliRunner
+
+    from lkadv.cli import main
+
+    for columns in ("80", "120"):
+        res = CliRunner().invoke(
+            main, ["-p", "tests.toy_plugin", "report", str(wide_run.run_dir)], env={"COLUMNS": columns}
+        )
+        assert res.exit_code == 0, res.output
+        lines = res.output.splitlines()
+        assert max(len(line) for line in lines) <= int(columns)
+        assert all(line == line.rstrip() for line in lines) and "…" not in res.output
+
+
+def test_the_end_of_a_run_is_brief_and_clean_runs_do_not_mention_attacks(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lkadv.cli import main
+
+    run_dir = str(tmp_path / "r")
+    res = CliRunner().invoke(
+        main,
+        ["run", "-m", "fm-resnet,fm-resnet-gauss", "-a", "fgsm", "--limit", "20", "--run-dir", run_dir, "-q"],
+        env={"COLUMNS": "200"},
+    )
+    assert res.exit_code == 0, res.output
+    assert "checks: deterministic" not in res.output and "effective settings" not in res.output  # brief
+    assert "this run has no one-pixel attack" in " ".join(res.output.split())  # the Gauss note does not overclaim
+    full = CliRunner().invoke(main, ["report", run_dir], env={"COLUMNS": "200"}).output
+    assert "checks: deterministic" in full and "effective settings" in full
+    clean = CliRunner().invoke(
+        main,
+        ["run", "-m", "fm-resnet", "--limit", "20", "--run-dir", str(tmp_path / "c"), "-q"],
+        env={"COLUMNS": "200"},
+    )
+    assert "attacks at" not in clean.output and "lkadv run 1 - fashion-mnist - 20 samples - cpu - done" in clean.output

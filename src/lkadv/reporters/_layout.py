@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -45,7 +46,7 @@ def split_table(
     keys: int,
     width: int | None,
     key_style: Sequence[str] = (),
-) -> list[Table]:
+) -> list[RenderableType]:
     """One table, or several with the first ``keys`` columns repeated, each fitting ``width`` characters.
 
     Args:
@@ -57,16 +58,18 @@ def split_table(
         key_style: Styles of the key columns.
 
     Returns:
-        The tables to print, in order.
+        The titles (as lines of text) and tables to print, in order.
     """
     columns = list(range(keys, len(header)))
     widths = [_width([header[c], *(r[c] for r in rows)]) for c in columns]
     key_width = 1 + sum(_width([header[c], *(r[c] for r in rows)]) + _PER_COLUMN for c in range(keys))
     groups = [columns] if width is None else [[columns[i] for i in g] for g in _groups(widths, width - key_width)]
-    tables = []
+    out: list[RenderableType] = []
     for n, group in enumerate(groups):
         part = title if n == 0 else Text(f"continued ({n + 1} of {len(groups)})", style=title.style)
-        table = Table(title=part, title_justify="left", header_style="bold")
+        if part.plain:  # a line of its own: a table's title would wrap at the table's width
+            out.append(part)
+        table = Table(header_style="bold")
         for c in range(keys):
             style = key_style[c] if c < len(key_style) else ""
             table.add_column(header[c], style=style, no_wrap=True, overflow="fold")
@@ -74,5 +77,5 @@ def split_table(
             table.add_column(header[c], justify="right", no_wrap=True, overflow="fold")
         for row in rows:
             table.add_row(*(row[c] for c in range(keys)), *(row[c] for c in group))
-        tables.append(table)
-    return tables
+        out.append(table)
+    return out

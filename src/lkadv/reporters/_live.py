@@ -6,10 +6,9 @@ import sys
 import time
 from typing import IO, Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from lkadv._text import printable
@@ -131,7 +130,7 @@ class LiveProgress:
         self._live = Live(self._render(), console=self.console, refresh_per_second=4, transient=True)
         self._live.start()
 
-    def _matrix(self) -> list[Table]:
+    def _matrix(self) -> list[RenderableType]:
         tally = self._tally
         assert tally is not None
         plan = tally.plan
