@@ -40,6 +40,15 @@ LUMA = np.array([0.2989, 0.5870, 0.1140])
 GLASS = [(0.7, 1, 2), (0.9, 2, 1), (1, 2, 3), (1.1, 3, 2), (1.5, 4, 2)]
 SNOW_KEEP = [0.8, 0.7, 0.7, 0.65, 0.55]
 REPEATS = 6
+# Crops of the 224-px natural images at other sizes: (image, top, left, height, width).
+CROPS = {"160x200": (0, 32, 12, 160, 200), "200x160": (1, 12, 32, 200, 160)}
+# Deterministic and relative to the image size, so compared at the crop sizes. Zoom blur would
+# qualify too but costs 600 KB of fixture (smooth photo content compresses poorly); checked once
+# by hand: within a level at both crops except one row at 160 px, severity 5 (up to 21/255), where
+# SciPy's zoom by 1.27 puts the last row's coordinate a rounding error past the edge and returns 0.
+SIZED = ("pixelate",)
+SPATTER_WATER = (1, 2, 3)
+SNOW_OVERSIZE = (1, 4, 5)  # the severities whose zoomed snow layer is 225 px, cropped after the motion blur
 
 
 class Recorder:
@@ -198,6 +207,10 @@ def fixture(inputs_path, out_npz, out_json):
         frost_draws.append(draws)
     arrays["det_motion_blur"], arrays["motion_angles"] = np.stack(motion_out), np.array(motion_angles)
     arrays["det_frost"], arrays["frost_draws"] = np.stack(frost_out), np.array(frost_draws)
+    arrays.update(sized(natural))
+    arrays.update(spatter_water(natural))
+    arrays.update(snow_black())
+    meta["crops"] = CROPS
     meta["stats_224"] = stats_224(natural)
     # Fashion-MNIST at 28 px: per-pixel corruptions on the 28-px grey image itself; spatial
     # ones at 224 px on the 8x nearest-enlarged image, turned grey (luma) and box-averaged back.
@@ -228,6 +241,90 @@ def fixture(inputs_path, out_npz, out_json):
     np.savez_compressed(out_npz, **arrays)
     with open(out_json, "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
+
+
+def sized(natural):
+    """The deterministic size-relative corruptions on the crops (``size_<name>_<h>x<w>``: 5 severities)."""
+    out = {}
+    for key, (i, top, left, h, w) in CROPS.items():
+        crop = np.ascontiguousarray(natural[i, top : top + h, left : left + w])
+        for name in SIZED:
+            out[f"size_{name}_{key}"] = np.stack([corrupt(crop, severity=s, corruption_name=name) for s in range(1, 6)])
+    return out
+
+
+class CannyTap:
+    """Records the 8-bit liquid layer the reference hands to cv2.Canny, and the edges Canny returns."""
+
+    def __init__(self):
+        self.original = C.cv2.Canny
+        self.calls = []
+
+    def __enter__(self):
+        def wrapped(image, *args, **kwargs):
+            edges = self.original(image, *args, **kwargs)
+            self.calls.append((image.copy(), edges.copy()))
+            return edges
+
+        C.cv2.Canny = wrapped  # the module object itself: restored on exit
+        return self
+
+    def __exit__(self, *exc):
+        C.cv2.Canny = self.original
+
+
+def spatter_water(natural):
+    """Water spatter (severities 1-3) on both natural images, with the reference's layers and edge maps.
+
+    The outputs are stored as ``(output - image) mod 256``: water only brightens,
+    so the difference is mostly 0 and compresses to little (the output is 8-bit
+    and truncated, so an untouched pixel can come out one level lower: 255).
+    """
+    layers, edges, deltas = [], [], []
+    for s in SPATTER_WATER:
+        row_l, row_e, row_d = [], [], []
+        for i, img in enumerate(natural):
+            np.random.seed(200 + 10 * s + i)
+            with CannyTap() as tap:
+                out = corrupt(img, severity=s, corruption_name="spatter")
+            [(layer, edge)] = tap.calls
+            row_l.append(layer)
+            row_e.append(np.packbits(edge > 0, axis=-1))
+            row_d.append((out.astype(np.int16) - img).astype(np.uint8))  # wraps: mod 256
+        layers.append(row_l)
+        edges.append(row_e)
+        deltas.append(row_d)
+    return {"spatter_layers": np.array(layers), "spatter_canny": np.array(edges), "spatter_delta": np.array(deltas)}
+
+
+def snow_black():
+    """Snow on a black 224-px image with the draws recorded (seed of the normal field, angle).
+
+    Severities ``SNOW_OVERSIZE`` only: at the others the zoomed layer is exactly
+    224 px and the crop changes nothing. On black every channel is the same, and
+    the flakes are stored nearly unclipped (the whitened base is 0.1 to 0.225).
+
+    The field is ``np.random.normal`` right after ``np.random.seed(seed)``: NumPy's
+    legacy RandomState stream, which NumPy keeps stable, so a test regenerates it
+    from the seed; its first values are stored to check that.
+    """
+    black = np.zeros((224, 224, 3), np.uint8)
+    out, seeds, angles, heads = [], [], [], []
+    for s in SNOW_OVERSIZE:
+        seed = 300 + s
+        np.random.seed(seed)
+        with Recorder("normal") as normal, Recorder("uniform") as uniform:
+            out.append(corrupt(black, severity=s, corruption_name="snow")[..., 0])  # grey: one channel
+        seeds.append(seed)
+        angles.append(uniform.values[0])
+        heads.append(np.asarray(normal.values[0]).ravel()[:8])
+    return {
+        "snow_black": np.stack(out),
+        "snow_severities": np.array(SNOW_OVERSIZE),
+        "snow_seeds": np.array(seeds),
+        "snow_angles": np.array(angles),
+        "snow_field_head": np.array(heads),
+    }
 
 
 def natural_images():

@@ -1,13 +1,17 @@
-"""Kernels, borders, colour conversion and the glass-blur waves against independent references."""
+"""Kernels, borders, colour conversion, resampling rules and the glass-blur waves against independent references."""
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from PIL import Image
 from scipy import ndimage
 
 from lkadv.corruptions import get_corruption
 from lkadv.corruptions._blur import _glass_waves, glass_permutation
-from lkadv.corruptions._color import hsv_to_rgb, rgb_to_hsv
+from lkadv.corruptions._color import as_rgb, hsv_to_rgb, rgb_to_hsv
+from lkadv.corruptions._digital import _box_matrix, _nearest_index, elastic_warp
 from lkadv.corruptions._kernels import filter2d, gaussian_blur, pad_index
 
 NUMPY_MODE = {"replicate": "edge", "reflect101": "reflect", "symmetric": "symmetric", "wrap": "wrap"}
@@ -89,3 +93,63 @@ def test_closed_form_brightness_and_saturate_equal_the_hsv_round_trip(severity):
     hsv[:, 1] = (hsv[:, 1] * a + b).clamp(0, 1)
     ours = get_corruption("saturate")(x, severity, torch.Generator())
     torch.testing.assert_close(ours, hsv_to_rgb(hsv).clamp(0, 1))
+
+
+sizes = st.integers(1, 600)
+
+
+@settings(max_examples=300, deadline=None)
+@given(n_in=sizes, n_out=sizes)
+@example(n_in=80, n_out=200)  # pixelate at severity 3 of 200 columns: 28 indices differ from floor((j + .5) * s)
+@example(n_in=64, n_out=160)
+def test_nearest_index_is_pillows(n_in, n_out):
+    """The source index of every output sample, read off Pillow's NEAREST resize of an image of indices."""
+    indices = Image.fromarray(np.tile(np.arange(n_in, dtype=np.int32), (2, 1)))  # mode I
+    pil = np.asarray(indices.resize((n_out, 2), Image.Resampling.NEAREST))[0]
+    assert _nearest_index(n_in, n_out).tolist() == pil.tolist()
+    # Rows take the same rule: the transposed image gives the same indices.
+    pil_rows = np.asarray(indices.transpose(Image.Transpose.TRANSPOSE).resize((2, n_out), Image.Resampling.NEAREST))
+    assert pil_rows[:, 0].tolist() == pil.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(n_in=sizes, n_out=sizes)
+@example(n_in=200, n_out=80)
+@example(n_in=160, n_out=64)
+def test_box_matrix_is_pillows(n_in, n_out):
+    """The weights of every output sample, read off Pillow's BOX resize of an identity image (mode F, no rounding)."""
+    eye = Image.fromarray(np.eye(n_in, dtype=np.float32))  # row i: the response to a one at i
+    pil = np.asarray(eye.resize((n_out, n_in), Image.Resampling.BOX)).T
+    np.testing.assert_allclose(_box_matrix(n_in, n_out).numpy(), pil, atol=1e-6)
+
+
+def test_elastic_warp_samples_outside_the_image_as_scipys_reflect():
+    """The reference warps with map_coordinates(order=1, mode="reflect"): mirrored about the outer pixel edges."""
+    g = torch.Generator().manual_seed(0)
+    h, w = 13, 17
+    x = torch.rand(1, 3, h, w, generator=g, dtype=torch.float64)
+    # Displacements up to 3 image sizes: most samples land outside, some several periods out.
+    dy = (torch.rand(1, h, w, generator=g, dtype=torch.float64) - 0.5) * 6 * h
+    dx = (torch.rand(1, h, w, generator=g, dtype=torch.float64) - 0.5) * 6 * w
+    dy[0, 0, :5] = torch.tensor([-0.5, -0.25, -1.0, -1.5, float(h) - 0.5])  # on and near the mirror lines
+    ours = elastic_warp(x, dy, dx)
+    rows = np.arange(h)[:, None] + dy[0].numpy()
+    cols = np.arange(w)[None, :] + dx[0].numpy()
+    for c in range(3):
+        ref = ndimage.map_coordinates(x[0, c].numpy(), [rows, cols], order=1, mode="reflect")
+        np.testing.assert_allclose(ours[0, c].numpy(), ref, atol=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), dtype=st.sampled_from([torch.float32, torch.float64]))
+def test_a_grey_pixel_left_alone_comes_back_exactly(seed, dtype):
+    """1-channel colour corruptions return to grey with weights summing to 1 and no rounding on grey pixels."""
+    g = torch.Generator().manual_seed(seed)
+    eight_bit = torch.randint(0, 256, (2, 1, 7, 9), generator=g).to(dtype) / 255
+    anything = torch.rand(2, 1, 7, 9, generator=g, dtype=dtype)
+    for x in (eight_bit, anything):
+        assert torch.equal(as_rgb(x, lambda rgb: rgb), x)
+        # A colour change still comes back as the reference's luma (weights 0.2989, 0.5870, 0.1140, rescaled).
+        tinted = as_rgb(x, lambda rgb: rgb * torch.tensor([1.0, 0.5, 0.25], dtype=dtype).view(1, 3, 1, 1))
+        expected = x * (0.2989 + 0.5870 * 0.5 + 0.1140 * 0.25) / 0.9999
+        torch.testing.assert_close(tinted, expected)

@@ -53,6 +53,17 @@ def test_other_float_dtypes_are_kept(dtype):
         assert corrupt(x, name, 2).dtype == dtype
 
 
+def test_spatter_leaves_a_grey_image_exactly_as_it_was_outside_the_spatter():
+    """Grey pixels the spatter does not touch (those equal in the RGB version) keep their exact value."""
+    x = torch.rand(2, 1, 224, 224, generator=torch.Generator().manual_seed(4))  # 224 px: no supersampling
+    for severity in range(1, 6):
+        grey = corrupt(x, "spatter", severity, seed=severity)
+        rgb = corrupt(x.expand(-1, 3, -1, -1).contiguous(), "spatter", severity, seed=severity)
+        untouched = (rgb == x).all(1, keepdim=True)
+        assert untouched.float().mean() > 0.2, severity
+        assert torch.equal(grey[untouched], x[untouched]), severity
+
+
 def test_bad_input_is_named():
     fn = get_corruption("fog")
     gen = torch.Generator()

@@ -21,6 +21,8 @@ from lkadv.corruptions._scale import supersampled
 from lkadv.corruptions._wrap import corruption, corruption_in_chunks
 
 __all__ = [
+    "centre_zoom",
+    "clipped_zooms",
     "defocus_blur",
     "gaussian_blur",
     "glass_blur",
@@ -186,14 +188,28 @@ def motion_blur(x: torch.Tensor, severity: int, generator: torch.Generator) -> t
 # ------------------------------------------------------------------------ zoom
 
 
+def centre_zoom(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """The reference's ``clipped_zoom`` of ``x`` by ``factor`` before any crop.
+
+    The centre ``ceil(n / factor)`` samples of each axis, zoomed with
+    ``scipy.ndimage.zoom(order=1)`` to ``round(crop * factor)`` samples (a
+    corner-aligned grid: bilinear with ``align_corners=True``); that is at
+    least ``n``, and one more than ``n`` for some factors (3 at 224: 225).
+    """
+    _, _, h, w = x.shape
+    ch, cw = math.ceil(h / factor), math.ceil(w / factor)
+    top, left = (h - ch) // 2, (w - cw) // 2
+    oh, ow = round(ch * factor), round(cw * factor)
+    crop = x[..., top : top + ch, left : left + cw]
+    return F.interpolate(crop, size=(oh, ow), mode="bilinear", align_corners=True)
+
+
 def clipped_zooms(x: torch.Tensor, factors: tuple[float, ...]) -> torch.Tensor:
     """``sum_z clipped_zoom(x, z)`` over ``factors``, as the reference computes each zoom.
 
-    The reference crops the centre ``ceil(n / z)`` samples of each axis, zooms
-    them with ``scipy.ndimage.zoom(order=1)`` to ``round(crop * z)`` samples (a
-    corner-aligned grid: bilinear with ``align_corners=True``) and keeps the
-    first ``n``; missing samples count as 0. Channels-last memory makes torch's
-    bilinear kernel about twice as fast on the CPU.
+    Each zoom is :func:`centre_zoom` cut to the first ``n`` samples of each axis,
+    as zoom blur uses it. Channels-last memory makes torch's bilinear kernel
+    about twice as fast on the CPU.
     """
     _, _, h, w = x.shape
     xc = x.contiguous(memory_format=torch.channels_last)
@@ -202,12 +218,7 @@ def clipped_zooms(x: torch.Tensor, factors: tuple[float, ...]) -> torch.Tensor:
         if factor == 1.0:  # the identity zoom: interpolation at the sample points themselves
             total += xc
             continue
-        ch, cw = math.ceil(h / factor), math.ceil(w / factor)
-        top, left = (h - ch) // 2, (w - cw) // 2
-        oh, ow = round(ch * factor), round(cw * factor)
-        crop = xc[..., top : top + ch, left : left + cw]
-        zoomed = F.interpolate(crop, size=(oh, ow), mode="bilinear", align_corners=True)
-        total[..., : min(h, oh), : min(w, ow)] += zoomed[..., :h, :w]
+        total += centre_zoom(xc, factor)[..., :h, :w]
     return total.contiguous()
 
 

@@ -5,6 +5,12 @@ a grey image given as RGB: the grey channel is repeated three times, the RGB
 corruption applied, and the result turned back into one channel (luma with the
 reference's ``rgb2gray`` weights, or the red channel where the reference takes
 it, as in saturate).
+
+The reference's weights 0.2989, 0.5870 and 0.1140 sum to 0.9999, so as they
+stand a grey pixel that the corruption left alone would come back darker by a
+factor 0.9999, one 8-bit level darker once truncated (most pixels of a photo).
+The way back to grey therefore rescales them to sum to 1, and a pixel whose
+three channels are equal comes back as that value exactly, without arithmetic.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["LUMA", "as_rgb", "hsv_to_rgb", "luma", "rgb_to_hsv"]
+__all__ = ["LUMA", "as_rgb", "hsv_to_rgb", "luma", "rgb_to_hsv", "to_grey"]
 
 # The weights of the reference's rgb2gray (frost, spatter).
 LUMA = (0.2989, 0.5870, 0.1140)
@@ -25,8 +31,17 @@ def luma(rgb: torch.Tensor, weights: tuple[float, float, float] = LUMA) -> torch
     return (rgb * w).sum(1, keepdim=True)
 
 
+def to_grey(rgb: torch.Tensor) -> torch.Tensor:
+    """``[N, 3, H, W]`` -> ``[N, 1, H, W]``: luma with weights summing to 1; grey pixels map to their value exactly."""
+    total = sum(LUMA)
+    grey = luma(rgb, (LUMA[0] / total, LUMA[1] / total, LUMA[2] / total))
+    r, g, b = rgb[:, :1], rgb[:, 1:2], rgb[:, 2:]
+    # A float sum of weights that add up to 1 can still miss the value by an ulp; grey needs no sum.
+    return torch.where((r == g) & (g == b), r, grey)
+
+
 def as_rgb(
-    x: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor], back: Callable[[torch.Tensor], torch.Tensor] = luma
+    x: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor], back: Callable[[torch.Tensor], torch.Tensor] = to_grey
 ) -> torch.Tensor:
     """Apply an RGB function to a 1- or 3-channel batch (1 channel: repeat, apply, ``back``)."""
     if x.shape[1] == 3:

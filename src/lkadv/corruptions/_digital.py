@@ -8,6 +8,7 @@ the native resolution; elastic follows the supersampling rule of
 from __future__ import annotations
 
 import io
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -115,8 +116,19 @@ def _box_matrix(n_in: int, n_out: int) -> torch.Tensor:
 
 @lru_cache(maxsize=64)
 def _nearest_index(n_in: int, n_out: int) -> torch.Tensor:
-    """PIL's NEAREST resampling source index of each output sample."""
-    return torch.floor((torch.arange(n_out, dtype=torch.float64) + 0.5) * (n_in / n_out)).long().clamp(max=n_in - 1)
+    """PIL's NEAREST resampling source index of each output sample.
+
+    Pillow walks the source in float64: the first sample at ``scale / 2`` and
+    each next one ``scale`` further, by repeated addition (``scale = n_in /
+    n_out``), taking the integer part. Where the exact position is a whole
+    number the running sum can land just below it, and Pillow takes the pixel
+    before; ``floor((j + 0.5) * scale)`` takes the one after (for 80 -> 200,
+    28 of the 200 indices). Python floats are the same IEEE doubles, so the
+    sum is repeated here in the same order.
+    """
+    scale = n_in / n_out
+    positions = itertools.accumulate(itertools.repeat(scale, n_out - 1), initial=scale * 0.5)
+    return torch.tensor([min(int(p), n_in - 1) for p in positions], dtype=torch.int64)
 
 
 @corruption
@@ -150,12 +162,19 @@ def elastic_fields(
 
 
 def elastic_warp(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
-    """Sample ``x`` bilinearly at ``(row + dy, col + dx)`` (edge values outside, as scipy's half-sample reflect)."""
+    """Sample ``x`` bilinearly at ``(row + dy, col + dx)``, as scipy's ``map_coordinates(order=1, mode="reflect")``.
+
+    Outside the image scipy's ``reflect`` mirrors the image about its outer
+    pixel edges (``... b a | a b ... y z | z y ...``) and interpolates that
+    linearly; ``grid_sample``'s ``reflection`` padding with
+    ``align_corners=False`` mirrors the sample position about the same edges
+    (-0.5 and n - 0.5), which gives the same values.
+    """
     h, w = x.shape[-2:]
     rows = torch.arange(h, device=x.device, dtype=x.dtype).view(1, h, 1) + dy.to(x.dtype)
     cols = torch.arange(w, device=x.device, dtype=x.dtype).view(1, 1, w) + dx.to(x.dtype)
-    grid = torch.stack([2 * cols / max(w - 1, 1) - 1, 2 * rows / max(h - 1, 1) - 1], -1)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    grid = torch.stack([(2 * cols + 1) / w - 1, (2 * rows + 1) / h - 1], -1)  # pixel centres, pixel-edge bounds
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
 @corruption

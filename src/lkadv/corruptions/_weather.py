@@ -11,14 +11,24 @@ from collections.abc import Sequence
 
 import torch
 
-from lkadv.corruptions._blur import clipped_zooms, motion_blur_with_angles
+from lkadv.corruptions._blur import centre_zoom, motion_blur_with_angles
 from lkadv.corruptions._color import as_rgb
 from lkadv.corruptions._frost import frost_layer, rescaled_frost
 from lkadv.corruptions._params import param
 from lkadv.corruptions._scale import reference_size, resize_layer, supersampled
 from lkadv.corruptions._wrap import corruption
 
-__all__ = ["fog", "fog_from_maps", "frost", "frost_from_crops", "plasma_fractal", "snow"]
+__all__ = [
+    "fog",
+    "fog_from_maps",
+    "frost",
+    "frost_from_crops",
+    "plasma_fractal",
+    "snow",
+    "snow_flakes",
+    "snow_from_draws",
+    "snow_layer",
+]
 
 
 # ------------------------------------------------------------------------- fog
@@ -137,32 +147,63 @@ def frost(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.T
 # ------------------------------------------------------------------------ snow
 
 
+def snow_flakes(field: torch.Tensor, angles: torch.Tensor, severity: int) -> torch.Tensor:
+    """The reference's flake layer from its normal draws, before the 180-degree copy is added.
+
+    The zoomed field is thresholded and motion-blurred at its full zoomed size
+    and only then cut to the image (the reference's order): at 224 px the zooms
+    of severities 1, 4 and 5 are 225 px, so the blur's replicated border lies
+    one pixel further out than the image's edge.
+
+    Args:
+        field: ``[n, 1, h, w]`` draws of N(loc, scale) at the 224-px scale.
+        angles: ``[n]`` motion-blur directions in degrees.
+        severity: 1..5.
+
+    Returns:
+        ``[n, 1, h, w]`` in [0, 1], rounded to 8 bits as the reference rounds it.
+    """
+    _, _, zoom, threshold, radius, sigma, _ = param("snow", severity)
+    h, w = field.shape[-2:]
+    layer = centre_zoom(field, float(zoom))
+    layer = torch.where(layer < threshold, torch.zeros_like(layer), layer).clamp(0, 1)
+    layer = motion_blur_with_angles(layer, angles, radius, sigma)[..., :h, :w]
+    return torch.round(layer * 255).clamp(0, 255) / 255
+
+
 def snow_layer(n: int, h: int, w: int, severity: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """Flakes at the 224-px scale: ``[n, 1, h, w]`` in [0, 1], before the 180-degree copy is added."""
-    loc, scale, zoom, threshold, radius, sigma, _ = param("snow", severity)
-    layer = loc + scale * torch.randn(n, 1, h, w, generator=generator, device=device, dtype=torch.float32)
-    layer = clipped_zooms(layer, (float(zoom),))
-    layer = torch.where(layer < threshold, torch.zeros_like(layer), layer).clamp(0, 1)
+    loc, scale = param("snow", severity)[:2]
+    field = loc + scale * torch.randn(n, 1, h, w, generator=generator, device=device, dtype=torch.float32)
     angles = torch.rand(n, generator=generator, device=device, dtype=torch.float64) * 90 - 135
-    layer = motion_blur_with_angles(layer, angles, radius, sigma)
-    return torch.round(layer * 255).clamp(0, 255) / 255  # the reference rounds the layer to 8 bits
+    return snow_flakes(field, angles, severity)
+
+
+def _snow_over(z: torch.Tensor, layer: torch.Tensor, severity: int) -> torch.Tensor:
+    """The image whitened towards its luma, plus the flakes and their 180-degree copy."""
+    keep = param("snow", severity)[6]
+    if z.shape[1] == 3:
+        weights = torch.tensor((0.299, 0.587, 0.114), dtype=z.dtype, device=z.device).view(1, 3, 1, 1)
+        gray = (z * weights).sum(1, keepdim=True)
+    else:
+        gray = z
+    base = keep * z + (1 - keep) * torch.maximum(z, gray * 1.5 + 0.5)
+    return (base + layer + layer.flip(-1, -2)).clamp(0, 1)
+
+
+def snow_from_draws(x: torch.Tensor, field: torch.Tensor, angles: torch.Tensor, severity: int) -> torch.Tensor:
+    """Snow of ``x`` (at 224-px scale) from given normal draws ``[N, 1, H, W]`` and angles, as the reference."""
+    return _snow_over(x, snow_flakes(field, angles, severity).to(x.dtype), severity)
 
 
 @corruption
 def snow(x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
     """Motion-blurred flakes over a whitened image."""
-    keep = param("snow", severity)[6]
 
     def run(z: torch.Tensor, s: float) -> torch.Tensor:
         h, w = z.shape[-2:]
         eh, ew = reference_size(h, w, s)
         layer = resize_layer(snow_layer(len(z), eh, ew, severity, generator, z.device).to(z.dtype), (h, w))
-        if z.shape[1] == 3:
-            weights = torch.tensor((0.299, 0.587, 0.114), dtype=z.dtype, device=z.device).view(1, 3, 1, 1)
-            gray = (z * weights).sum(1, keepdim=True)
-        else:
-            gray = z
-        base = keep * z + (1 - keep) * torch.maximum(z, gray * 1.5 + 0.5)
-        return (base + layer + layer.flip(-1, -2)).clamp(0, 1)
+        return _snow_over(z, layer, severity)
 
     return supersampled(x, run)
