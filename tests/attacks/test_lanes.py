@@ -75,7 +75,7 @@ def test_an_error_in_a_lane_reaches_the_caller(monkeypatch):
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
-def test_a_forked_child_gets_its_own_lanes(monkeypatch):
+def test_a_forked_child_computes_on_one_lane_and_gets_the_same_gradient(monkeypatch):
     import multiprocessing
 
     monkeypatch.setenv("LKADV_CPU_LANES", "2")
@@ -90,12 +90,15 @@ def test_a_forked_child_gets_its_own_lanes(monkeypatch):
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
         result = pool.apply_async(_child_step, (clf, x, y))
-        grad = result.get(timeout=60)
+        lanes, grad = result.get(timeout=60)
+    assert lanes == 1  # no compute threads in a child forked from a threaded parent
+    assert lane_count(len(x), torch.device("cpu")) == 2  # the parent keeps its lanes
     torch.testing.assert_close(grad, input_gradient(clf, x, objective)[2])
 
 
-def _child_step(clf: Classifier, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _child_step(clf: Classifier, x: torch.Tensor, y: torch.Tensor) -> tuple[int, torch.Tensor]:
     # As DataLoader workers do: GNU OpenMP cannot start a thread team in a child forked
     # after the parent used one, whatever lkadv does.
     torch.set_num_threads(1)
-    return input_gradient(clf, x, lambda logits, rows: F.cross_entropy(logits, y[rows], reduction="none"))[2]
+    lanes = lane_count(len(x), torch.device("cpu"))
+    return lanes, input_gradient(clf, x, lambda logits, rows: F.cross_entropy(logits, y[rows], reduction="none"))[2]

@@ -13,8 +13,8 @@ Each sample's logits, loss and gradient do not depend on which lane computed
 them, up to the float rounding of batch-size-dependent kernels; the split
 itself is a fixed function of the batch size and thread count, so a run
 repeats exactly. GPUs (one stream already keeps the device busy) and batches
-too small to share (fewer than :data:`MIN_LANE_ROWS` samples per lane) take
-a single pass. ``LKADV_CPU_LANES`` sets the lane count (``1`` turns lanes off).
+too small to share (fewer than :data:`MIN_LANE_ROWS` samples per lane) and
+forked child processes take a single pass. ``LKADV_CPU_LANES`` sets the lane count (``1`` turns lanes off).
 """
 
 from __future__ import annotations
@@ -39,6 +39,19 @@ Objective = Callable[[torch.Tensor, slice], torch.Tensor]
 
 _pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}  # (pid, lanes, threads): a forked child starts afresh
 _pools_lock = threading.Lock()
+_forked = False
+
+
+def _mark_forked() -> None:
+    global _forked
+    _forked = True
+
+
+# A child forked from a process that ran threads (a DataLoader worker, a fork pool)
+# inherits locks and OpenMP state held by threads that no longer exist: starting
+# new compute threads there can crash (seen as a segfault in a lane's forward
+# pass). Such a child computes on its own thread only.
+os.register_at_fork(after_in_child=_mark_forked)
 
 
 def lane_count(rows: int, device: torch.device) -> int:
@@ -50,6 +63,8 @@ def lane_count(rows: int, device: torch.device) -> int:
     if device.type != "cpu":
         return 1
     lanes = requested_lanes() or torch.get_num_threads()
+    if _forked:
+        return 1
     return max(1, min(lanes, rows // MIN_LANE_ROWS))
 
 
