@@ -81,8 +81,6 @@ def _export(run_dir: Path) -> dict:
         cell.pop("seconds")
         for stage in cell["info"].get("stages", []):
             stage.pop("seconds", None)
-        for unit in cell["units"]:
-            unit.pop("torch_threads", None)
     text = json.dumps(data, sort_keys=True)
     return json.loads(re.sub(r'"seconds": [0-9.e-]+', '"seconds": 0', text))
 
