@@ -6,7 +6,7 @@ from lkadv._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.models._build import BuildReport, build_classifier, reparameterize
-    from lkadv.models._checkpoints import load_into, read_state_dict
+    from lkadv.models._checkpoints import load_into, read_state_dict, state_dict_misfit
     from lkadv.models._classifier import PRECISIONS, Classifier, GradStats, adapt_output
     from lkadv.models._folding import fold_batchnorm
     from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
@@ -29,6 +29,7 @@ __all__ = [
     "pad_kernel_to",
     "read_state_dict",
     "reparameterize",
+    "state_dict_misfit",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -43,6 +44,7 @@ __getattr__, __dir__ = lazy_attributes(
         "reparameterize": "lkadv.models._build",
         "load_into": "lkadv.models._checkpoints",
         "read_state_dict": "lkadv.models._checkpoints",
+        "state_dict_misfit": "lkadv.models._checkpoints",
         "fold_batchnorm": "lkadv.models._folding",
         "fuse_conv_bn": "lkadv.models._fusion",
         "pad_kernel_to": "lkadv.models._fusion",

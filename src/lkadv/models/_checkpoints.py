@@ -21,7 +21,7 @@ from torch import nn
 from lkadv._fetch import looks_like_html
 from lkadv.errors import WeightsError
 
-__all__ = ["check_checkpoint_file", "load_into", "read_state_dict"]
+__all__ = ["check_checkpoint_file", "load_into", "read_state_dict", "state_dict_misfit"]
 
 _WRAPPER_KEYS = ("model", "state_dict", "model_ema", "module")
 # Checkpoints from the ConvNeXt-derived training scripts (ConvNeXt, RepLKNet, SLaK, UniRepLKNet...)
@@ -126,6 +126,29 @@ def _unwrap(state: object, path: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+def state_dict_misfit(model: nn.Module, state: Mapping[str, torch.Tensor]) -> list[str]:
+    """What keeps ``state`` from loading strictly into ``model``: missing keys, unexpected keys, shape mismatches.
+
+    BatchNorm batch counters (``num_batches_tracked``) are never required. Empty when it fits.
+    """
+    own = model.state_dict()
+    missing = sorted(k for k in set(own) - set(state) if not k.endswith(_OPTIONAL_SUFFIX))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in set(own) & set(state)
+        if state[k].shape != own[k].shape
+    )
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing key(s) (e.g. {', '.join(missing[:4])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected key(s) (e.g. {', '.join(unexpected[:4])})")
+    if shapes:
+        parts.append(f"{len(shapes)} shape mismatch(es) (e.g. {'; '.join(shapes[:3])})")
+    return parts
+
+
 def load_into(model: nn.Module, path: Path) -> nn.Module:
     """Load a checkpoint strictly into ``model``.
 
@@ -144,21 +167,8 @@ def load_into(model: nn.Module, path: Path) -> nn.Module:
     for key in set(own) - set(state):
         if key.endswith(_OPTIONAL_SUFFIX):
             state[key] = own[key]
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = sorted(
-        f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-        for k in set(own) & set(state)
-        if state[k].shape != own[k].shape
-    )
-    if missing or unexpected or shapes:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing key(s) (e.g. {', '.join(missing[:4])})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key(s) (e.g. {', '.join(unexpected[:4])})")
-        if shapes:
-            parts.append(f"{len(shapes)} shape mismatch(es) (e.g. {'; '.join(shapes[:3])})")
+    parts = state_dict_misfit(model, state)
+    if parts:
         raise WeightsError(
             f"checkpoint {path} does not fit {type(model).__name__}: {'; '.join(parts)}. "
             "Is it the right variant, and an unmerged (training-time) checkpoint?"

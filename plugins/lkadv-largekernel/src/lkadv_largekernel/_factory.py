@@ -10,7 +10,7 @@ from torch import nn
 
 from lkadv._imports import resolve
 from lkadv.errors import WeightsError
-from lkadv.models import load_into, read_state_dict
+from lkadv.models import load_into, read_state_dict, state_dict_misfit
 from lkadv_largekernel._catalog import ARCHITECTURES, WEIGHTS, WeightsEntry
 from lkadv_largekernel._weights import obtain_weights
 
@@ -24,7 +24,6 @@ _DEPLOY_MARKERS = ("lkb_reparam.", ".dwconv.lk_origin.bias", ".pwconv2.0.bias")
 # large-kernel branches; lkadv folds them too); each step merges further, in place.
 _DEPLOY_FORMS = (("official deploy", "to_official_deploy"), ("fully merged", "reparameterize"))
 # BatchNorm's batch counter is not a weight; some converters drop it (as the core loader allows).
-_OPTIONAL_SUFFIX = ".num_batches_tracked"
 
 
 def build(arch: str, **kwargs: Any) -> nn.Module:
@@ -114,22 +113,7 @@ def load_official(model: nn.Module, path: Path, entry: WeightsEntry | None = Non
 
 def _misfit(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
     """What keeps ``state`` from loading strictly into ``model`` (empty when it fits)."""
-    own = model.state_dict()
-    missing = sorted(k for k in set(own) - set(state) if not k.endswith(_OPTIONAL_SUFFIX))
-    unexpected = sorted(set(state) - set(own))
-    shapes = sorted(
-        f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-        for k in set(own) & set(state)
-        if state[k].shape != own[k].shape
-    )
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} missing key(s), e.g. {', '.join(missing[:3])}")
-    if unexpected:
-        parts.append(f"{len(unexpected)} unexpected key(s), e.g. {', '.join(unexpected[:3])}")
-    if shapes:
-        parts.append(f"{len(shapes)} shape mismatch(es), e.g. {'; '.join(shapes[:2])}")
-    return ", ".join(parts)
+    return ", ".join(state_dict_misfit(model, state))
 
 
 def _head_hint(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
