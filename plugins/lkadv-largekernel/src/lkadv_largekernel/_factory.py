@@ -23,7 +23,6 @@ _DEPLOY_MARKERS = ("lkb_reparam.", ".dwconv.lk_origin.bias", ".pwconv2.0.bias")
 # lkadv's own. Only RepLKNet's differ (the official merge keeps every BatchNorm outside the
 # large-kernel branches; lkadv folds them too); each step merges further, in place.
 _DEPLOY_FORMS = (("official deploy", "to_official_deploy"), ("fully merged", "reparameterize"))
-# BatchNorm's batch counter is not a weight; some converters drop it (as the core loader allows).
 
 
 def build(arch: str, **kwargs: Any) -> nn.Module:
