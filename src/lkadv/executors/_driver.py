@@ -164,8 +164,9 @@ class _Events:
         return self.ledger.cell_info(cell.key)
 
     def unit_step(self, unit: Unit, stage: str, stage_index: int, stages: int, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress.step(unit, stage, stage_index, stages, done, total)
+        step = getattr(self.progress, "step", None)  # displays written before steps existed lack it
+        if step is not None:
+            step(unit, stage, stage_index, stages, done, total)
 
     def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
         self.ledger.save_progress(unit.cell.key, unit.shard, stages_done, state)
