@@ -70,6 +70,7 @@ def test_a_signal_keeps_finished_units_marks_the_run_and_prints_the_resume_comma
         assert ledger.run()["status"] == "interrupted"
     resumed = CliRunner().invoke(main, ["-p", "tests.toy_plugin", *ARGS, "--run-dir", str(run_dir)])
     assert resumed.exit_code == 0 and _units(run_dir) == TOTAL
+    assert f"{TOTAL - 7} units computed, 7 reused" in resumed.output  # only what was missing
 
 
 def _export(run_dir: Path) -> dict:
