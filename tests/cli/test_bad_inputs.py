@@ -50,7 +50,12 @@ CASES = [
     ("attack-unknown", [*RUN, "-a", "pgdd"], {}, "unknown attack 'pgdd'"),
     ("attack-param-unknown", [*RUN, "-a", "pgd", "--attack-param", "pgd.stepz=3"], {}, "stepz"),
     ("engine-switch", [*RUN], {}, "LKADV_FOLD_BN must be"),
-    ("dataset-root-missing", ["run", "-m", "all", "-d", "imagenet-a"], {}, '[data] imagenet-a = "PATH"'),
+    (
+        "dataset-root-missing",
+        ["run", "-m", "timm:test_resnet[pretrained=false]", "-d", "imagenet-a"],
+        {},
+        '[data] imagenet-a = "PATH"',
+    ),
     ("report-missing", ["report", "nothing"], {}, "is not a run directory"),
     ("report-not-a-run", ["report", "adir"], {"adir/readme": "x"}, "is not a run directory"),
     ("report-garbage", ["report", "adir"], {"adir/ledger.sqlite": "garbage" * 100}, "not a readable lkadv ledger"),

@@ -231,7 +231,16 @@ def test_disable_plugin_through_the_environment():
 
 
 def test_error_messages_keep_square_brackets(tmp_path):
-    res = invoke("run", "-d", "imagenet-a", "--run-dir", str(tmp_path / "r"), env={"LKADV_IMAGENET_A": ""})
+    res = invoke(
+        "run",
+        "-m",
+        "timm:test_resnet[pretrained=false]",
+        "-d",
+        "imagenet-a",
+        "--run-dir",
+        str(tmp_path / "r"),
+        env={"LKADV_IMAGENET_A": ""},
+    )
     assert res.exit_code == 2
     assert '[data] imagenet-a = "PATH"' in res.output
     assert not (tmp_path / "r").exists()
