@@ -101,7 +101,7 @@ def run_cmd(
         return
     try:
         with terminate_as_interrupt():
-            result = run(options, host=host, progress=make_progress(err_console, quiet))
+            result = run(options, host=host, progress=make_progress(err_console, quiet) or False)
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM (a cluster's preemption) raised as RunInterrupted
         _interrupted(ctx, options.run_dir, exc)
         return
