@@ -135,3 +135,23 @@ def test_the_end_of_a_run_is_brief_and_clean_runs_do_not_mention_attacks(tmp_pat
         env={"COLUMNS": "200"},
     )
     assert "attacks at" not in clean.output and "lkadv run 1 - fashion-mnist - 20 samples - cpu - done" in clean.output
+
+
+def test_a_resumed_run_hands_the_display_the_stored_values(wide_run) -> None:
+    class Spy:
+        known: dict | None = None
+
+        def start(self, plan, pending, known=None) -> None:
+            Spy.known = known
+
+        def advance(self, unit, outcome) -> None: ...
+
+        def failed(self, cell, error) -> None: ...
+
+        def stop(self) -> None: ...
+
+    host = PluginHost(entry_points=False, extra=[("toy", toy_plugin)])
+    again = run(wide_run.plan.options, host=host, progress=Spy())
+    assert again.computed_units == 0
+    expected = {c.key: (c.accuracy.k, c.accuracy.n) for c in wide_run.summary.cells if c.accuracy}
+    assert Spy.known == expected

@@ -183,12 +183,7 @@ class _Events:
 
 def _known(ledger: Ledger, plan: Plan, done: set[tuple[str, int]]) -> dict[str, tuple[int, int]]:
     """Stored ``(correct, n)`` of every cell with finished units, so a resumed display shows values."""
-    out = {}
-    for cell in plan.cells:
-        if any((cell.key, s) in done for s in range(plan.n_shards)):
-            correct = ledger.outcomes(cell.key).correct
-            out[cell.key] = (int(correct.sum()), len(correct))
-    return out
+    return ledger.correct_counts({key for key, _ in done})
 
 
 def _cell_row(cell: Cell, plan: Plan) -> dict[str, Any]:

@@ -579,6 +579,12 @@ class Ledger:
         ).fetchone()
         return (int(row[0]), json.loads(row[1])) if row else None
 
+    def correct_counts(self, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """``(correct, stored samples)`` of each given cell that has stored outcomes, counted in SQL."""
+        wanted = set(keys)
+        rows = self.db.execute("SELECT cell_key, SUM(correct), COUNT(*) FROM outcomes GROUP BY cell_key")
+        return {k: (int(c), int(n)) for k, c, n in rows if k in wanted}
+
     def stages_done(self, cell_key: str) -> tuple[int, int] | None:
         """For a cell with an interrupted staged unit: ``(stages done, stages)`` of its most advanced one."""
         rows = self.db.execute("SELECT stages_done, state FROM unit_progress WHERE cell_key=?", (cell_key,))
