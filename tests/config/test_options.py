@@ -144,3 +144,29 @@ def test_file_parameters_of_unselected_attacks_are_not_an_error(tmp_path):
             ),
             host,
         )
+
+
+@pytest.mark.parametrize(("value", "strict"), [("y", True), ("yes", True), ("1", True), ("n", False), ("0", False)])
+def test_strict_plugins_means_the_same_everywhere(monkeypatch, value, strict):
+    from click.testing import CliRunner
+
+    from lkadv.cli import main
+    from lkadv.plugins import PluginHost
+
+    monkeypatch.setenv("LKADV_STRICT_PLUGINS", value)
+    assert PluginHost(entry_points=False).strict is strict  # the host
+    assert load_options({}, config_file=None).strict_plugins is strict  # run options
+    seen = {}
+    monkeypatch.setattr("lkadv.cli._common.PluginHost", lambda **kw: seen.update(kw) or PluginHost(entry_points=False))
+    CliRunner().invoke(main, ["list", "models"], env={"LKADV_STRICT_PLUGINS": value})
+    assert bool(seen["strict"]) is strict  # the command line
+
+
+def test_a_bad_strict_plugins_value_is_an_error(monkeypatch):
+    from lkadv.plugins import PluginHost
+
+    monkeypatch.setenv("LKADV_STRICT_PLUGINS", "maybe")
+    with pytest.raises(ConfigError, match="LKADV_STRICT_PLUGINS: expected true or false"):
+        PluginHost(entry_points=False)
+    with pytest.raises(ConfigError, match="LKADV_STRICT_PLUGINS"):
+        load_options({}, config_file=None)

@@ -40,9 +40,31 @@ def test_idx_errors(tmp_path):
 
 
 def test_missing_train_split_names_the_settings(monkeypatch, tmp_path):
-    monkeypatch.setenv("LKADV_DATA_FASHION_MNIST", str(tmp_path))
     monkeypatch.setattr("lkadv.datasets._fashion_mnist._DEBIAN", tmp_path / "nope")
-    with pytest.raises(DataError, match="LKADV_DATA_FASHION_MNIST.*dataset-fashion-mnist"):
-        load_fashion_mnist("train")
+    with pytest.raises(DataError, match=r"\[data\] fashion-mnist.*LKADV_DATA_FASHION_MNIST.*dataset-fashion-mnist"):
+        load_fashion_mnist("train", root=tmp_path)
     with pytest.raises(DataError, match="unknown Fashion-MNIST split"):
         load_fashion_mnist("val")
+
+
+def test_the_configured_root_is_honoured(tmp_path):
+    """``[data] fashion-mnist = PATH`` reaches the loader: a run reads that folder's files, not the shipped ones."""
+    import shutil
+
+    from lkadv.config import load_options
+    from lkadv.datasets._fashion_mnist import _shipped_dir
+    from lkadv.errors import DataError as Missing
+    from lkadv.executors import run
+    from lkadv.plugins import PluginHost
+
+    root = tmp_path / "fm"
+    root.mkdir()
+    cfg = tmp_path / "lkadv.toml"
+    cfg.write_text(f'[data]\nfashion-mnist = "{root}"\n')
+    opts = load_options({"models": "fm-resnet", "limit": 10, "run_dir": tmp_path / "r"}, env={}, config_file=cfg)
+    with pytest.raises(Missing, match=str(root)):  # the configured, empty folder is read: no silent fallback
+        run(opts, host=PluginHost(entry_points=False), progress=False)
+    for f in _shipped_dir().glob("t10k-*"):
+        shutil.copy(f, root / f.name)
+    result = run(opts, host=PluginHost(entry_points=False), progress=False)
+    assert result.plan.data_info["source"] == str(root)

@@ -61,7 +61,7 @@ def test_training_code_learns(tmp_path, test_split):
 def test_train_zoo_writes_weights_and_manifest(tmp_path, monkeypatch):
     images, labels = load_fashion_mnist("test")
     subset = (images[:256], labels[:256])
-    monkeypatch.setattr("lkadv.zoo._train.load_fashion_mnist", lambda split, download=False: subset)
+    monkeypatch.setattr("lkadv.zoo._train.load_fashion_mnist", lambda split, root=None, download=False: subset)
     monkeypatch.setattr("lkadv.zoo._train.ZOO", [e for e in ZOO if e.name == "fm-vit"])
     monkeypatch.setattr(
         "lkadv.zoo._train.train_entry",

@@ -5,8 +5,17 @@ from lkadv.config._options import (
     DEFAULT_CONFIG_FILE,
     RunOptions,
     load_options,
+    parse_bool,
     parse_eps,
     parse_params,
 )
 
-__all__ = ["CORRUPTION_PROTOCOLS", "DEFAULT_CONFIG_FILE", "RunOptions", "load_options", "parse_eps", "parse_params"]
+__all__ = [
+    "CORRUPTION_PROTOCOLS",
+    "DEFAULT_CONFIG_FILE",
+    "RunOptions",
+    "load_options",
+    "parse_bool",
+    "parse_eps",
+    "parse_params",
+]

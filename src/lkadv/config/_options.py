@@ -24,6 +24,7 @@ __all__ = [
     "RunOptions",
     "default_cache_dir",
     "load_options",
+    "parse_bool",
     "parse_eps",
     "parse_params",
 ]
@@ -214,15 +215,23 @@ def _int(value: Any, source: str, minimum: int = 0) -> int:
     return out
 
 
-def _bool(value: Any, source: str) -> bool:
+def parse_bool(value: Any, source: str) -> bool:
+    """The one reading of a yes/no setting (flags, ``LKADV_*`` variables, config files, the host).
+
+    The words click accepts for a flag's environment variable, so ``LKADV_STRICT_PLUGINS=y``
+    means the same through every route.
+
+    Raises:
+        ConfigError: Naming ``source`` for anything else.
+    """
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
+    if text in ("1", "true", "t", "yes", "y", "on"):
         return True
-    if text in ("0", "false", "no", "off", ""):
+    if text in ("0", "false", "f", "no", "n", "off", ""):
         return False
-    raise ConfigError(f"{source}: expected true or false, got {value!r}")
+    raise ConfigError(f"{source}: expected true or false (1/0, yes/no, on/off), got {value!r}")
 
 
 def _items(value: Any, source: str, example: str) -> list[Any]:
@@ -272,7 +281,7 @@ _CONVERTERS: dict[str, Any] = {
     "run_dir": lambda v, s: _run_dir(v, s),
     "executor": lambda v, s: str(v).strip(),
     "data_roots": lambda v, s: _roots(v, s),
-    "strict_plugins": _bool,
+    "strict_plugins": parse_bool,
     "subset": _optional_selector,
     "on_bad_image": lambda v, s: _choice(v, s, BAD_IMAGE),
     "cache_dir": lambda v, s: str(v).strip(),

@@ -1,14 +1,14 @@
 """Fashion-MNIST: the embedded benchmark.
 
 The 10k test split ships inside the package (MIT, see ``data/fashion_mnist/LICENSE``).
-The 60k train split, needed only to retrain the mini zoo, is found in
-``$LKADV_DATA_FASHION_MNIST``, in Debian's ``dataset-fashion-mnist`` package, or
+The 60k train split, needed only to retrain the mini zoo, is found in the root
+the caller resolved (``[data] fashion-mnist`` or ``$LKADV_DATA_FASHION_MNIST``, through
+:func:`lkadv.datasets.find_root`), in Debian's ``dataset-fashion-mnist`` package, or
 downloaded (with sha256 checks) when online.
 """
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 
@@ -51,11 +51,9 @@ def _shipped_dir() -> Path:
     return Path(str(resources.files("lkadv.datasets") / "data" / "fashion_mnist"))
 
 
-def _locate(name: str, download: bool) -> Path:
-    candidates = []
-    if env := os.environ.get("LKADV_DATA_FASHION_MNIST"):
-        candidates.append(Path(env) / name)
-    candidates += [_shipped_dir() / name, _DEBIAN / name]
+def _locate(name: str, download: bool, root: Path | str | None) -> Path:
+    # A root the user chose: its files or a clear error, never a silent fallback.
+    candidates = [Path(root) / name] if root is not None else [_shipped_dir() / name, _DEBIAN / name]
     for path in candidates:
         if path.is_file():
             return path
@@ -63,16 +61,21 @@ def _locate(name: str, download: bool) -> Path:
         return fetch(_URL.format(name), sha256=_SHA256[name])
     raise DataError(
         f"Fashion-MNIST file {name} not found in {', '.join(str(c.parent) for c in candidates)}. "
-        "Set LKADV_DATA_FASHION_MNIST to a folder holding the IDX .gz files, "
-        "run `apt-get install dataset-fashion-mnist`, or pass download=True when online."
+        'Set [data] fashion-mnist = "PATH" in lkadv.toml or LKADV_DATA_FASHION_MNIST to a folder holding '
+        "the IDX .gz files, run `apt-get install dataset-fashion-mnist`, or pass download=True when online."
     )
 
 
-def load_fashion_mnist(split: str = "test", *, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(
+    split: str = "test", *, root: Path | str | None = None, download: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Load a Fashion-MNIST split.
 
     Args:
         split: ``"test"`` (shipped) or ``"train"``.
+        root: A folder holding the IDX files (default: the shipped test split, then
+            Debian's ``dataset-fashion-mnist``). Settings are resolved by the caller
+            (:func:`lkadv.datasets.find_root`); this function reads no environment.
         download: Fetch missing files from the official mirror.
 
     Returns:
@@ -83,8 +86,8 @@ def load_fashion_mnist(split: str = "test", *, download: bool = False) -> tuple[
     """
     if split not in _FILES:
         raise DataError(f"unknown Fashion-MNIST split {split!r}; use 'train' or 'test'")
-    images = read_idx(_locate(_FILES[split][0], download))
-    labels = read_idx(_locate(_FILES[split][1], download)).astype(np.int64)
+    images = read_idx(_locate(_FILES[split][0], download, root))
+    labels = read_idx(_locate(_FILES[split][1], download, root)).astype(np.int64)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
         raise DataError(f"Fashion-MNIST {split} split has unexpected shapes {images.shape} / {labels.shape}")
     return images, labels

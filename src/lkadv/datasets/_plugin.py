@@ -13,13 +13,14 @@ __all__ = ["lkadv_register_datasets", "load_fashion_mnist"]
 
 
 def load_fashion_mnist(root: Path | None, preprocessing: Preprocessing) -> Any:
-    """The shipped 10k test split as an ImageSet."""
+    """The 10k test split as an ImageSet: from ``root`` when one is set, else the shipped files."""
     from lkadv.datasets._arrays import ArrayImageSet
     from lkadv.datasets._fashion_mnist import load_fashion_mnist
 
-    images, labels = load_fashion_mnist("test")
+    images, labels = load_fashion_mnist("test", root=root)
     ids = [f"t10k/{i:05d}" for i in range(len(labels))]
-    return ArrayImageSet(images, labels, ids, preprocessing, {"split": "test", "source": "shipped"})
+    source = str(root) if root is not None else "shipped"
+    return ArrayImageSet(images, labels, ids, preprocessing, {"split": "test", "source": source})
 
 
 @hookimpl

@@ -22,6 +22,7 @@ import pluggy
 
 from lkadv import __version__
 from lkadv._text import printable
+from lkadv.config import parse_bool
 from lkadv.errors import PluginError, SpecError
 from lkadv.plugins import _hookspecs
 from lkadv.registries import Registries, Registry
@@ -149,7 +150,7 @@ def _split_env(name: str) -> set[str] | None:
 
 
 def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+    return parse_bool(os.environ.get(name, ""), f"environment variable {name}")
 
 
 class PluginHost:

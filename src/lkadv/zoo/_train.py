@@ -23,7 +23,8 @@ from torch import nn
 
 from lkadv._fetch import sha256_file
 from lkadv._imports import resolve
-from lkadv.datasets._fashion_mnist import load_fashion_mnist
+from lkadv.datasets import find_root, load_fashion_mnist
+from lkadv.plugins import PluginHost
 from lkadv.zoo._catalog import FM_MEAN, FM_STD, ZOO, ZooEntry
 
 __all__ = ["build", "evaluate", "train_entry", "train_zoo"]
@@ -151,7 +152,8 @@ def train_zoo(
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
     manifest: dict[str, dict[str, object]] = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    train = load_fashion_mnist("train", download=download)
+    spec = PluginHost(entry_points=False).registries.datasets.get("fashion-mnist")
+    train = load_fashion_mnist("train", root=find_root(spec)[0], download=download)
     test = load_fashion_mnist("test")
     print(f"train split mean {train[0].mean() / 255:.4f} std {(train[0] / 255).std():.4f}", flush=True)
     torch.set_num_threads(max(1, torch.get_num_threads()))
