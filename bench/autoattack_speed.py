@@ -34,10 +34,11 @@ import torch
 
 from lkadv.config import load_options, parse_eps
 from lkadv.datasets._fashion_mnist import load_fashion_mnist
-from lkadv.executors import run
 from lkadv.models import build_classifier
-from lkadv.planner import Unit, make_plan
+from lkadv.planner import Unit
+from lkadv.runner import plan_run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 
 
 def main() -> None:
@@ -71,7 +72,7 @@ def main() -> None:
         attack_params={"autoattack": params},
         device="cpu",
     )
-    plan = make_plan(load_options({**base, "run_dir": "unused"}, env={}, config_file=None), host)
+    plan = plan_run(load_options({**base, "run_dir": "unused"}, env={}, config_file=None), host)
     positions = list(plan.subset.positions)
     cells = sorted((c for c in plan.cells if c.threat.kind == "attack"), key=lambda c: c.threat.eps or 0)
 

@@ -62,14 +62,15 @@ def _timed(table: dict[str, float], phase: str, fn: Callable[..., Any]) -> Calla
 def _child_lkadv(run_dir: str, limit: int | None, t_start: float) -> dict[str, float]:
     """Run the main job in this process with every phase timed; returns seconds per phase."""
     phases: dict[str, float] = defaultdict(float)
-    import lkadv.executors._attacking as attacking
     import lkadv.executors._driver as driver
+
+    import lkadv.executors._attacking as attacking
     import lkadv.executors._local as local
     from lkadv.config import load_options
     from lkadv.store import Ledger
 
     phases["start-up"] = time.perf_counter() - t_start
-    driver.make_plan = _timed(phases, "plan+data", driver.make_plan)
+    driver.plan_run = _timed(phases, "plan+data", driver.plan_run)
     driver.identify_models = _timed(phases, "models+checks", driver.identify_models)
     local.build_classifier = _timed(phases, "models+checks", local.build_classifier)
     local.probe_model = _timed(phases, "models+checks", local.probe_model)
@@ -100,7 +101,7 @@ def _child_torchattacks(limit: int | None, t_start: float) -> dict[str, float]:
 
     from lkadv.config import load_options
     from lkadv.models import build_classifier
-    from lkadv.planner import make_plan
+    from lkadv.runner import plan_run
     from lkadv.plugins import PluginHost
 
     phases["start-up"] = time.perf_counter() - t_start
@@ -108,7 +109,7 @@ def _child_torchattacks(limit: int | None, t_start: float) -> dict[str, float]:
     options = {"models": "all", "attacks": "pgd", "run_dir": tempfile.mkdtemp()}
     if limit is not None:
         options["limit"] = str(limit)
-    plan = make_plan(load_options(options), PluginHost())
+    plan = plan_run(load_options(options), PluginHost())
     pos = list(plan.subset.positions)
     x, y = plan.imageset.load(pos), plan.imageset.labels[pos]
     grid = sorted({c.threat.eps for c in plan.cells if c.threat.kind == "attack" and c.threat.eps is not None})

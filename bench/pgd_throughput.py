@@ -55,10 +55,10 @@ from lkadv.attacks import PGD
 from lkadv.config import RunOptions, load_options, parse_eps
 from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.errors import WeightsError
-from lkadv.executors import run
 from lkadv.models import build_classifier
-from lkadv.planner import make_plan
+from lkadv.runner import plan_run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from lkadv.specs import ModelSpec
 
 
@@ -262,7 +262,7 @@ def _torchattacks_curve(
 ) -> list[float]:
     import torchattacks
 
-    plan = make_plan(_curve_options(spec, grid, args, tmp), host)
+    plan = plan_run(_curve_options(spec, grid, args, tmp), host)
     images, labels = load_fashion_mnist("test")
     pos = list(plan.subset.positions)
     x = torch.from_numpy(images[pos]).float().div(255)[:, None]

@@ -30,8 +30,8 @@ import lkadv.datasets._files as files
 from lkadv import ModelSpec, hookimpl
 from lkadv.config import load_options
 from lkadv.datasets.imagenet import imagenet_synsets
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 
 
 class TinyNet(nn.Module):

@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from lkadv._fetch import fetch, looks_like_html
+from lkadv.downloads import fetch, looks_like_html
 from lkadv.errors import WeightsError
 
 

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from lkadv.store import Ledger, sample_rows
 
 STORED = Path(__file__).parent / "data" / "main_job_digest.json"

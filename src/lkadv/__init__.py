@@ -6,16 +6,16 @@ specs is fast; heavy names are imported on first use.
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
 from lkadv._version import __version__
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.config import RunOptions, load_options
-    from lkadv.executors import RunResult, run
     from lkadv.metrics import Summary, summarize
     from lkadv.models import Classifier, build_classifier
     from lkadv.planner import Plan, make_plan
     from lkadv.plugins import PluginHost, hookimpl, hookspec
+    from lkadv.runner import RunResult, run
     from lkadv.specs import (
         AnalysisSpec,
         AttackSpec,
@@ -61,8 +61,8 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "RunOptions": "lkadv.config",
         "load_options": "lkadv.config",
-        "RunResult": "lkadv.executors",
-        "run": "lkadv.executors",
+        "RunResult": "lkadv.runner",
+        "run": "lkadv.runner",
         "Summary": "lkadv.metrics",
         "summarize": "lkadv.metrics",
         "Classifier": "lkadv.models",

@@ -10,10 +10,10 @@ from lkadv.attacks import AutoAttack
 from lkadv.attacks._aa_config import ensemble, expand, format_ensemble
 from lkadv.config import load_options
 from lkadv.errors import ConfigError
-from lkadv.executors import run
 from lkadv.models import build_classifier
 from lkadv.planner import Unit
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from lkadv.store import Ledger
 from tests.attacks import toy10_plugin
 

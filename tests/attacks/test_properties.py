@@ -1,10 +1,12 @@
 """Invariants of every native attack under every norm it declares (hypothesis)."""
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lkadv.attacks import FGSM, PGD, OnePixel, WorstOf, check_adversarial, perturbation_norm
+from lkadv.attacks import FGSM, PGD, OnePixel, WorstOf
+from lkadv.engine import EngineOptions, check_adversarial, perturbation_norm, use_engine
 from lkadv.models import Classifier
 from tests.conftest import TinyNet
 
@@ -157,8 +159,13 @@ class _Recorder(torch.nn.Module):
         return self.clf(x)
 
 
-def test_early_stop_compacts_the_batch_and_keeps_the_fooling_iterate(monkeypatch):
-    monkeypatch.setenv("LKADV_CPU_LANES", "1")  # one forward pass per step, so the recorder sees the batch
+@pytest.fixture
+def one_lane():
+    with use_engine(EngineOptions(cpu_lanes=1)):  # one forward pass per step, so a recorder sees the batch
+        yield
+
+
+def test_early_stop_compacts_the_batch_and_keeps_the_fooling_iterate(one_lane):
     clf = _clf(0)
     g = torch.Generator().manual_seed(0)
     x = torch.rand(64, 1, 8, 8, generator=g)

@@ -9,9 +9,9 @@ import torch
 from lkadv import ModelSpec, hookimpl
 from lkadv.attacks._report import sanity_section
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.metrics import CellResult, Summary, accuracy
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from tests import toy_plugin
 
 

@@ -122,21 +122,21 @@ def test_python_api_takes_plain_strings_and_paths():
 
 
 def test_file_parameters_of_unselected_attacks_are_not_an_error(tmp_path):
-    from lkadv.planner import make_plan
     from lkadv.plugins import PluginHost
+    from lkadv.runner import plan_run
 
     cfg = tmp_path / "lkadv.toml"
     cfg.write_text("[attacks.pgd]\nsteps = 20\n[attacks.fgsm]\nnorm = 'l2'\n")
     host = PluginHost(entry_points=False)
     opts = load_options({"models": "fm-resnet", "attacks": "fgsm", "limit": 10}, env={}, config_file=cfg)
-    plan = make_plan(opts, host)
+    plan = plan_run(opts, host)
     assert {dict(c.threat.config)["norm"] for c in plan.cells if c.threat.kind == "attack"} == {"l2"}
     opts = load_options(
         {"models": "fm-resnet", "attacks": "pgd", "attack_params": "pgd.steps=7", "limit": 10}, env={}, config_file=cfg
     )
-    assert {dict(c.threat.config)["steps"] for c in make_plan(opts, host).cells if c.threat.kind == "attack"} == {7}
+    assert {dict(c.threat.config)["steps"] for c in plan_run(opts, host).cells if c.threat.kind == "attack"} == {7}
     with pytest.raises(ConfigError, match="does not select"):  # from the command line, still an error
-        make_plan(
+        plan_run(
             load_options(
                 {"models": "fm-resnet", "attacks": "fgsm", "attack_params": "pgd.steps=3", "limit": 10},
                 env={},

@@ -13,8 +13,8 @@ from PIL import Image
 
 from lkadv.config import load_options
 from lkadv.corruptions import apply_protocol, describe_protocol, protocol_config
-from lkadv.executors import run
 from lkadv.reporters import render_markdown
+from lkadv.runner import run
 
 
 def _reference_release(x: np.ndarray) -> np.ndarray:
@@ -85,3 +85,14 @@ def test_protocol_is_part_of_the_identity_and_named_in_the_report(tmp_path) -> N
     assert keys["released"].isdisjoint(keys["float"])
     assert f"corruption protocol: released ({describe_protocol('released')})" in reports["released"]
     assert "corruption protocol: float (unquantized" in reports["float"]
+
+
+def test_the_catalog_implements_exactly_the_imagenet_c_corruptions_of_the_metrics():
+    from lkadv.corruptions import CATALOG
+    from lkadv.metrics import ALEXNET_ERRORS, EXTRA_CORRUPTIONS, STANDARD_CORRUPTIONS
+
+    # Two declaration tables (implementations; published AlexNet errors), one list of names.
+    assert tuple(e.name for e in CATALOG) == STANDARD_CORRUPTIONS + EXTRA_CORRUPTIONS
+    assert tuple(ALEXNET_ERRORS) == STANDARD_CORRUPTIONS and len(STANDARD_CORRUPTIONS) == 15
+    assert [e.name for e in CATALOG if e.standard] == list(STANDARD_CORRUPTIONS)
+    assert {e.category for e in CATALOG if not e.standard} == {"extra"}

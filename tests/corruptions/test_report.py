@@ -4,8 +4,8 @@ import pytest
 
 from lkadv.config import load_options
 from lkadv.errors import ConfigError
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from tests import toy_plugin
 
 

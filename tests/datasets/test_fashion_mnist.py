@@ -3,9 +3,9 @@ import gzip
 import numpy as np
 import pytest
 
-from lkadv._fetch import sha256_file
 from lkadv.datasets import read_idx
 from lkadv.datasets._fashion_mnist import _SHA256, _shipped_dir, load_fashion_mnist
+from lkadv.downloads import sha256_file
 from lkadv.errors import DataError
 
 
@@ -54,8 +54,8 @@ def test_the_configured_root_is_honoured(tmp_path):
     from lkadv.config import load_options
     from lkadv.datasets._fashion_mnist import _shipped_dir
     from lkadv.errors import DataError as Missing
-    from lkadv.executors import run
     from lkadv.plugins import PluginHost
+    from lkadv.runner import run
 
     root = tmp_path / "fm"
     root.mkdir()

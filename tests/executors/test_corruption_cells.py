@@ -5,8 +5,8 @@ import torch
 
 from lkadv import CorruptionSpec, hookimpl
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from tests import toy_plugin
 
 CALLS: list[tuple[int, tuple[int, ...]]] = []

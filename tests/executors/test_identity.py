@@ -12,9 +12,9 @@ from safetensors.torch import load_file, save_file
 
 from lkadv import ModelSpec, hookimpl
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.models import identify_network
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from tests import toy_plugin
 from tests.conftest import TinyNet, make_distribution
 

@@ -7,8 +7,8 @@ import torch
 from lkadv import DatasetSpec, ModelSpec, hookimpl
 from lkadv.config import load_options
 from lkadv.datasets import ArrayImageSet
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from lkadv.store import Ledger
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
+from lkadv.runner import run
 from lkadv.store import Ledger
 from tests import toy_plugin
 

@@ -6,10 +6,10 @@ import pytest
 from lkadv.attacks._autoattack import AutoAttack
 from lkadv.config import load_options
 from lkadv.errors import ConfigError, SelectionError
-from lkadv.executors import run
 from lkadv.metrics import summarize
 from lkadv.plugins import PluginHost
 from lkadv.reporters import cell_text
+from lkadv.runner import run
 from lkadv.store import Ledger
 from tests import toy_plugin
 

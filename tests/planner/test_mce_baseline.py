@@ -4,11 +4,11 @@ import pytest
 
 from lkadv.config import load_options
 from lkadv.errors import ConfigError
-from lkadv.planner import make_plan
+from lkadv.runner import plan_run
 
 
 def _plan(host, **kw):
-    return make_plan(load_options(dict(corruptions="contrast", severities="1", limit=20, **kw), env={}), host)
+    return plan_run(load_options(dict(corruptions="contrast", severities="1", limit=20, **kw), env={}), host)
 
 
 def test_fashion_mnist_defaults_to_fm_resnet(host):

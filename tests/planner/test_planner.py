@@ -1,3 +1,4 @@
+import pickle
 from collections import Counter
 
 import pytest
@@ -5,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lkadv.config import load_options
-from lkadv.errors import ConfigError, DataError, SelectionError
+from lkadv.errors import ConfigError, DataError, LkadvError, SelectionError
 from lkadv.planner import Threat, balanced_subset, derive_seed, format_eps, make_plan
+from lkadv.runner import plan_run, prepare_data
 
 
 def test_format_eps():
@@ -48,13 +50,13 @@ def _opts(**kw):
 
 
 def test_plan_cells_order_and_keys(host):
-    plan = make_plan(_opts(models="fm-resnet,fm-vit", attacks="pgd", eps="2/255,1/255", limit=40), host)
+    plan = plan_run(_opts(models="fm-resnet,fm-vit", attacks="pgd", eps="2/255,1/255", limit=40), host)
     labels = [t.label for t in plan.threats]
     assert labels == ["clean", "pgd@1/255", "pgd@2/255"]
     assert len(plan.cells) == 6 and len(plan.subset) == 40
-    again = make_plan(_opts(models="fm-resnet,fm-vit", attacks="pgd", eps="1/255,2/255", limit=40), host)
+    again = plan_run(_opts(models="fm-resnet,fm-vit", attacks="pgd", eps="1/255,2/255", limit=40), host)
     assert [c.key for c in plan.cells] == [c.key for c in again.cells]
-    other = make_plan(
+    other = plan_run(
         _opts(
             models="fm-resnet,fm-vit",
             attacks="pgd",
@@ -71,23 +73,45 @@ def test_plan_cells_order_and_keys(host):
 
 def test_plan_errors(host):
     with pytest.raises(SelectionError, match="closest: fm-resnet"):
-        make_plan(_opts(models="fm-resnett"), host)
+        plan_run(_opts(models="fm-resnett"), host)
     with pytest.raises(ConfigError, match="outputs imagenet-1k"):
-        make_plan(_opts(models="timm:test_vit[pretrained=false]"), host)
+        plan_run(_opts(models="timm:test_vit[pretrained=false]"), host)
     with pytest.raises(ConfigError, match="does not select"):
-        make_plan(_opts(attacks="fgsm", attack_params={"pgd": {"steps": 3}}), host)
+        plan_run(_opts(attacks="fgsm", attack_params={"pgd": {"steps": 3}}), host)
     with pytest.raises(SelectionError, match="unknown dataset"):
-        make_plan(_opts(dataset="imagenett"), host)
+        plan_run(_opts(dataset="imagenett"), host)
 
 
 def test_default_models_follow_the_dataset(host):
-    plan = make_plan(_opts(limit=20), host)
+    plan = plan_run(_opts(limit=20), host)
     assert {m.label_space for m in plan.models} == {"fashion-mnist"}
     assert len(plan.models) == 7
 
 
-def test_imagenet_without_root_names_the_setting(host, monkeypatch):
+def test_a_plan_needs_no_data_and_the_data_step_names_the_missing_root(host, monkeypatch, tmp_path):
     for var in ("LKADV_DATA_IMAGENET", "LKADV_DATA_ROOT"):
         monkeypatch.delenv(var, raising=False)
+    options = _opts(dataset="imagenet", models="timm:test_vit[pretrained=false]", attacks="pgd")
+    plan = make_plan(options, host)  # reads no file: the root is neither looked for nor needed
+    assert plan.data is None and len(plan.cells) == 1 + len(plan.threats) - 1
+    assert all(c.material["dataset"]["subset"] is None for c in plan.cells)
+    pickle.loads(pickle.dumps(plan))  # cheap to send to another process
+    with pytest.raises(LkadvError, match="no data yet"):
+        list(plan.units())
     with pytest.raises(DataError, match="LKADV_DATA_IMAGENET"):
-        make_plan(_opts(dataset="imagenet", models="timm:test_vit[pretrained=false]"), host)
+        prepare_data(plan, host)
+    nowhere = {"imagenet": str(tmp_path / "nowhere")}
+    gone = _opts(dataset="imagenet", models="timm:test_vit[pretrained=false]", data_roots=nowhere)
+    make_plan(gone, host)
+    with pytest.raises(DataError, match=r"\[data\] imagenet in the config file") as info:
+        prepare_data(make_plan(gone, host), host)
+    assert info.value.exit_code == 2
+
+
+def test_the_data_step_keys_cells_on_the_subset(host):
+    plan = make_plan(_opts(models="fm-resnet", limit=20), host)
+    with_data = prepare_data(plan, host)
+    assert [c.key for c in with_data.cells] != [c.key for c in plan.cells]
+    assert with_data.cells[0].material["dataset"]["subset"] == with_data.subset.digest
+    assert with_data.cells[0].material["dataset"]["n"] == 20
+    assert prepare_data(plan, host).cells == with_data.cells  # the same draw every time

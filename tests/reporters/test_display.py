@@ -9,9 +9,9 @@ import pytest
 from rich.console import Console
 
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.plugins import PluginHost
 from lkadv.reporters import LiveProgress, render_terminal
+from lkadv.runner import run
 from tests import toy_plugin
 from tests.attacks import toy10_plugin
 

@@ -4,10 +4,10 @@ import json
 
 from lkadv import hookimpl
 from lkadv.config import load_options
-from lkadv.executors import run
 from lkadv.metrics import ReportSection, summarize
 from lkadv.plugins import PluginHost
 from lkadv.reporters import render_csv, render_json, render_markdown, render_terminal
+from lkadv.runner import run
 from lkadv.store import Ledger
 from tests import toy_plugin
 

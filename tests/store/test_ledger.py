@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from lkadv.errors import StoreError
-from lkadv.store import Ledger, Outcomes
+from lkadv.store import Ledger
+from lkadv.types import Outcomes
 
 
 def _cell(key, n_units=2):

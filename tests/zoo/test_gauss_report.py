@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lkadv.metrics import CellResult, Summary, accuracy
-from lkadv.store import Outcomes
+from lkadv.types import Outcomes
 from lkadv.zoo._gauss_report import gauss_section, mcnemar_p
 
 scipy_stats = pytest.importorskip("scipy.stats")

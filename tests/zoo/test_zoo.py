@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from lkadv._fetch import sha256_file
 from lkadv.datasets._fashion_mnist import load_fashion_mnist
+from lkadv.downloads import sha256_file
 from lkadv.models import build_classifier
 from lkadv.zoo import ZOO
 from lkadv.zoo._plugin import weights_dir

@@ -148,14 +148,14 @@ class _ToyImageNet:
 def test_models_without_weights_still_plan(tmp_path):
     from lkadv import hookimpl
     from lkadv.config import RunOptions
-    from lkadv.planner import make_plan
     from lkadv.plugins import PluginHost
+    from lkadv.runner import plan_run
     from lkadv_largekernel import _plugin
 
     hookimpl(_ToyImageNet.lkadv_register_datasets)
     host = PluginHost(entry_points=False, extra=[("largekernel", _plugin), ("toy", _ToyImageNet)])
     options = RunOptions(models="tag:large-kernel", dataset="toy-imagenet", run_dir=tmp_path / "run", limit=0)
-    plan = make_plan(options, host)
+    plan = plan_run(options, host)
     assert {c.model.name for c in plan.cells} == set(WEIGHTS)
     assert all(c.model.weights_id.startswith("official:") for c in plan.cells)
 
@@ -177,8 +177,8 @@ def test_a_run_uses_present_weights_and_reports_missing_ones(tmp_path, hermetic)
     from conftest import randomize
     from lkadv import hookimpl
     from lkadv.config import RunOptions
-    from lkadv.executors import run
     from lkadv.plugins import PluginHost
+    from lkadv.runner import run
     from lkadv_largekernel import _plugin, build
 
     torch.manual_seed(0)

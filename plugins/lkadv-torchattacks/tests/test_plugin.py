@@ -5,7 +5,7 @@ import importlib.metadata as md
 import pytest
 import torch
 
-from lkadv.attacks import check_adversarial, perturbation_norm
+from lkadv.engine import check_adversarial, perturbation_norm
 from lkadv.errors import ConfigError
 from lkadv.models import Classifier
 from lkadv.plugins import PluginHost

@@ -1,30 +1,32 @@
-"""Native attacks, the AutoAttack wrapper, and the core's check of every adversarial example."""
+"""Native attacks (FGSM, PGD, one-pixel), the AutoAttack wrapper, worst-of ensembles and the gradient-masking probe."""
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.attacks._autoattack import AutoAttack
-    from lkadv.attacks._check import check_adversarial
     from lkadv.attacks._fgsm import FGSM
-    from lkadv.attacks._norms import perturbation_norm, project
+    from lkadv.attacks._members import build_attack, parse_members, resolve_members, stages_of
     from lkadv.attacks._onepixel import OnePixel
-    from lkadv.attacks._pgd import PGD
+    from lkadv.attacks._pgd import APGD, PGD
     from lkadv.attacks._sanity import probe_model
-    from lkadv.attacks._worst import WorstOf, run_sequential
+    from lkadv.attacks._worst import WorstOf, run_sequential, stage_generator
 
 __all__ = [
+    "APGD",
     "FGSM",
     "PGD",
     "AutoAttack",
     "OnePixel",
     "WorstOf",
-    "check_adversarial",
-    "perturbation_norm",
+    "build_attack",
+    "parse_members",
     "probe_model",
-    "project",
+    "resolve_members",
     "run_sequential",
+    "stage_generator",
+    "stages_of",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -32,13 +34,16 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "AutoAttack": "lkadv.attacks._autoattack",
         "FGSM": "lkadv.attacks._fgsm",
+        "build_attack": "lkadv.attacks._members",
+        "parse_members": "lkadv.attacks._members",
+        "resolve_members": "lkadv.attacks._members",
+        "stages_of": "lkadv.attacks._members",
         "OnePixel": "lkadv.attacks._onepixel",
+        "APGD": "lkadv.attacks._pgd",
         "PGD": "lkadv.attacks._pgd",
         "WorstOf": "lkadv.attacks._worst",
-        "check_adversarial": "lkadv.attacks._check",
-        "perturbation_norm": "lkadv.attacks._norms",
         "probe_model": "lkadv.attacks._sanity",
-        "project": "lkadv.attacks._norms",
         "run_sequential": "lkadv.attacks._worst",
+        "stage_generator": "lkadv.attacks._worst",
     },
 )

@@ -16,12 +16,10 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
+from lkadv.attacks._params import AA_SUB_ATTACKS, AA_VERSIONS
 from lkadv.errors import ConfigError
 
-__all__ = ["SUB_ATTACKS", "VERSIONS", "SubAttack", "backend", "ensemble", "expand", "format_ensemble"]
-
-VERSIONS = ("standard", "plus", "rand", "custom")
-SUB_ATTACKS = ("apgd-ce", "apgd-dlr", "fab", "square", "apgd-t", "fab-t")
+__all__ = ["SubAttack", "backend", "ensemble", "expand", "format_ensemble"]
 _MODULES = ("pyautoattack", "autoattack")
 
 
@@ -79,9 +77,9 @@ def backend() -> tuple[str, str]:
 
 def _parse_list(text: str) -> list[str]:
     names = [a.strip().lower() for a in text.replace("+", ",").split(",") if a.strip()]
-    unknown = [a for a in names if a not in SUB_ATTACKS]
+    unknown = [a for a in names if a not in AA_SUB_ATTACKS]
     if unknown:
-        raise ConfigError(f"AutoAttack has no attack(s) {unknown}; choose from {list(SUB_ATTACKS)}")
+        raise ConfigError(f"AutoAttack has no attack(s) {unknown}; choose from {list(AA_SUB_ATTACKS)}")
     if len(set(names)) != len(names):
         raise ConfigError(f"AutoAttack attacks list {names} repeats an attack")
     return names
@@ -111,8 +109,8 @@ def ensemble(
         ConfigError: On an unknown version or attack, a custom setting given to a
             fixed version, or a custom version without attacks.
     """
-    if version not in VERSIONS:
-        raise ConfigError(f"AutoAttack version must be one of {list(VERSIONS)}, got {version!r}")
+    if version not in AA_VERSIONS:
+        raise ConfigError(f"AutoAttack version must be one of {list(AA_VERSIONS)}, got {version!r}")
     tuning = {
         "attacks": attacks,
         "iterations": iterations,

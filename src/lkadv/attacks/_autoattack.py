@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from lkadv.attacks._aa_config import SubAttack, backend, format_ensemble
 from lkadv.attacks._aa_config import ensemble as _ensemble
+from lkadv.attacks._params import AUTOATTACK_PARAMS, bind
 from lkadv.attacks._worst import run_sequential
 from lkadv.errors import ConfigError
-from lkadv.specs import AttackFn
+from lkadv.specs import AttackFn, Param
 
 __all__ = ["AutoAttack"]
 
@@ -48,12 +50,9 @@ class AutoAttack:
 
     Args:
         norm: ``"linf"``, ``"l2"`` or ``"l1"``.
-        version: ``"standard"``, ``"plus"``, ``"rand"`` or ``"custom"``.
-        attacks: For ``custom``: sub-attacks, e.g. ``"apgd-ce+apgd-t"``.
-        iterations: For ``custom``: APGD/FAB iterations (backend default 100).
-        restarts: For ``custom``: untargeted APGD/FAB restarts (backend default 5).
-        targets: For ``custom``: target classes of APGD-T/FAB-T (9 unless set).
-        queries: For ``custom``: Square's query budget (backend default 5000).
+        **params: Any parameter of :data:`PARAMS`: the version (``standard``, ``plus``,
+            ``rand`` or ``custom``) and, for ``custom``, the sub-attacks
+            (``"apgd-ce+apgd-t"``), iterations, restarts, targets and Square's queries.
         ensemble: The expanded ensemble recorded in the threat identity, if given:
             checked against the one the settings give.
 
@@ -61,24 +60,17 @@ class AutoAttack:
         ConfigError: On a bad configuration (see :func:`lkadv.attacks._aa_config.ensemble`).
     """
 
-    def __init__(
-        self,
-        *,
-        norm: str = "linf",
-        version: str = "standard",
-        attacks: str | None = None,
-        iterations: int | None = None,
-        restarts: int | None = None,
-        targets: int | None = None,
-        queries: int | None = None,
-        ensemble: str | None = None,
-    ) -> None:
+    PARAMS: ClassVar[Mapping[str, Param]] = AUTOATTACK_PARAMS
+
+    def __init__(self, *, norm: str = "linf", ensemble: str | None = None, **params: Any) -> None:
         if norm not in _NORMS:
             raise ConfigError(f"AutoAttack supports norms {list(_NORMS)}, not {norm!r}")
+        p = bind("autoattack", self.PARAMS, params)
         self.norm = norm
-        self.version = version
-        self.attacks = attacks
-        self.subs = _ensemble(version, norm, attacks, iterations, restarts, targets, queries)
+        self.version: str = p["version"]
+        self.attacks: str | None = p["attacks"]
+        tuning = (p["iterations"], p["restarts"], p["targets"], p["queries"])
+        self.subs = _ensemble(self.version, norm, self.attacks, *tuning)
         self.description = format_ensemble(self.subs)
         if ensemble is not None and ensemble != self.description:
             raise ConfigError(f"AutoAttack asked to run {ensemble}, but its settings give {self.description}")

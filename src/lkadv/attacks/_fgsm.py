@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
 import torch
 from torch import nn
 
-from lkadv.attacks._lanes import input_gradient
-from lkadv.attacks._losses import LOSSES, attack_loss
-from lkadv.attacks._norms import ascent_direction, project
-from lkadv.attacks._view import attack_view
-from lkadv.errors import ConfigError
+from lkadv.attacks._losses import attack_loss
+from lkadv.attacks._params import FGSM_PARAMS, bind
+from lkadv.engine import ascent_direction, attack_view, input_gradient, project
+from lkadv.specs import Param
 
 __all__ = ["FGSM"]
 
@@ -19,14 +21,15 @@ class FGSM:
 
     Args:
         norm: ``"linf"`` or ``"l2"``.
-        loss: ``"ce"``, ``"margin"`` or ``"dlr"``.
+        **params: Any parameter of :data:`PARAMS` (the loss).
     """
 
-    def __init__(self, *, norm: str = "linf", loss: str = "ce") -> None:
-        if loss not in LOSSES:
-            raise ConfigError(f"unknown loss {loss!r}; choose one of {list(LOSSES)}")
+    PARAMS: ClassVar[Mapping[str, Param]] = FGSM_PARAMS
+
+    def __init__(self, *, norm: str = "linf", **params: Any) -> None:
+        p = bind("fgsm", self.PARAMS, params)
         self.norm = norm
-        self.loss = attack_loss(loss)
+        self.loss = attack_loss(p["loss"])
 
     def __call__(
         self, classifier: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, generator: torch.Generator

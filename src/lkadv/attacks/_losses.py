@@ -13,11 +13,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from lkadv.attacks._params import LOSS_NAMES
 from lkadv.errors import ConfigError
 
-__all__ = ["LOSSES", "attack_loss", "check_classes", "margin"]
-
-LOSSES = ("ce", "margin", "dlr")
+__all__ = ["attack_loss", "check_classes", "margin"]
 _TINY = 1e-12
 
 
@@ -83,7 +82,7 @@ def attack_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor
         ConfigError: On an unknown name.
     """
     if name not in _FNS:
-        raise ConfigError(f"unknown attack loss {name!r}; choose one of {list(LOSSES)}")
+        raise ConfigError(f"unknown attack loss {name!r}; choose one of {list(LOSS_NAMES)}")
     fn = _FNS[name]
 
     def loss(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:

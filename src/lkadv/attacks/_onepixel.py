@@ -15,10 +15,15 @@ which is far slower (and is available through the lkadv-torchattacks plugin).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
 import torch
 from torch import nn
 
-from lkadv.attacks._view import attack_view
+from lkadv.attacks._params import ONEPIXEL_PARAMS, bind
+from lkadv.engine import attack_view
+from lkadv.specs import Param
 
 __all__ = ["OnePixel"]
 
@@ -30,19 +35,19 @@ class OnePixel:
 
     Args:
         norm: Must be ``"l0"``.
-        popsize: Candidates per sample (Su et al. use 400).
-        iterations: Generations of differential evolution (Su et al. use 100).
-        chunk: Images per forward pass when scoring populations.
+        **params: Any parameter of :data:`PARAMS`: population size, generations of
+            differential evolution, images per forward pass when scoring populations.
     """
 
-    def __init__(self, *, norm: str = "l0", popsize: int = 100, iterations: int = 30, chunk: int = 4096) -> None:
+    PARAMS: ClassVar[Mapping[str, Param]] = ONEPIXEL_PARAMS
+
+    def __init__(self, *, norm: str = "l0", **params: Any) -> None:
         if norm != "l0":
             raise ValueError(f"the one-pixel attack is an l0 attack, not {norm!r}")
-        if popsize < 4:
-            raise ValueError("differential evolution needs a population of at least 4")
-        self.popsize = popsize
-        self.iterations = iterations
-        self.chunk = chunk
+        p = bind("onepixel", self.PARAMS, params)  # a population of at least 4: differential evolution needs 3 others
+        self.popsize: int = p["popsize"]
+        self.iterations: int = p["iterations"]
+        self.chunk: int = p["chunk"]
 
     def __call__(
         self, classifier: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, generator: torch.Generator

@@ -29,21 +29,21 @@ Step-size schedules:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from lkadv.attacks._lanes import input_gradient
-from lkadv.attacks._losses import LOSSES, attack_loss, margin
-from lkadv.attacks._norms import ascent_direction, project, random_init
+from lkadv.attacks._losses import attack_loss, margin
+from lkadv.attacks._params import APGD_PARAMS, PGD_PARAMS, bind
 from lkadv.attacks._targets import check_target_mode, choose_targets
-from lkadv.attacks._view import attack_view
-from lkadv.errors import ConfigError
+from lkadv.engine import ascent_direction, attack_view, input_gradient, project, random_init
+from lkadv.specs import Param
 
-__all__ = ["PGD", "SCHEDULES"]
+__all__ = ["APGD", "PGD"]
 
-SCHEDULES = ("fixed", "cosine", "apgd")
 _RHO = 0.75
 _MOMENTUM = 0.75
 
@@ -72,60 +72,117 @@ class _Checkpoints:
         return length
 
 
+@dataclass
+class _Live:
+    """The samples of one restart still in the batch: their iterates, origins, labels, targets, positions."""
+
+    x: torch.Tensor
+    x0: torch.Tensor
+    y: torch.Tensor
+    t: torch.Tensor | None
+    idx: torch.Tensor
+
+    def compact(self, keep: torch.Tensor) -> None:
+        """Keep only the rows ``keep`` selects."""
+        self.x, self.x0, self.y, self.idx = self.x[keep], self.x0[keep], self.y[keep], self.idx[keep]
+        self.t = self.t[keep] if self.t is not None else None
+
+
+@dataclass
+class _Apgd:
+    """APGD's per-sample step sizes, best points and checkpoint counters."""
+
+    step: torch.Tensor
+    x_prev: torch.Tensor
+    x_best: torch.Tensor
+    grad_best: torch.Tensor
+    loss_best: torch.Tensor
+    loss_prev: torch.Tensor
+    loss_best_checked: torch.Tensor
+    halved_last: torch.Tensor
+    rises: torch.Tensor
+    checkpoints: _Checkpoints
+
+    @classmethod
+    def start(cls, x: torch.Tensor, base: float, steps: int) -> _Apgd:
+        """The state before the first step from the iterates ``x``."""
+        n, device = len(x), x.device
+        lowest = torch.full((n,), -math.inf, device=device)
+        return cls(
+            step=torch.full((n,), base, device=device),
+            x_prev=x.clone(),
+            x_best=x.clone(),
+            grad_best=torch.zeros_like(x),
+            loss_best=lowest,
+            loss_prev=lowest.clone(),
+            loss_best_checked=lowest.clone(),
+            halved_last=torch.ones(n, dtype=torch.bool, device=device),
+            rises=torch.zeros(n, device=device),
+            checkpoints=_Checkpoints(steps),
+        )
+
+    def compact(self, keep: torch.Tensor) -> None:
+        """Keep only the rows ``keep`` selects."""
+        for name in ("step", "x_prev", "x_best", "grad_best", "loss_best", "loss_prev", "loss_best_checked"):
+            setattr(self, name, getattr(self, name)[keep])
+        self.halved_last, self.rises = self.halved_last[keep], self.rises[keep]
+
+    def bookkeeping(
+        self, k: int, x_cur: torch.Tensor, grad: torch.Tensor, loss: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Best-point tracking and the checkpoint decisions; returns the iterates and gradients to step from."""
+        improved = loss > self.loss_best
+        self.x_best[improved] = x_cur[improved]
+        self.grad_best[improved] = grad[improved]
+        self.loss_best[improved] = loss[improved]
+        if k > 0:
+            self.rises += (loss > self.loss_prev).float()
+        length = self.checkpoints.tick()
+        if length:
+            oscillating = self.rises <= _RHO * length
+            stalled = ~self.halved_last & (self.loss_best_checked >= self.loss_best)
+            halve = oscillating | stalled
+            self.halved_last.copy_(halve)
+            self.loss_best_checked.copy_(self.loss_best)
+            self.rises.zero_()
+            if bool(halve.any()):
+                self.step[halve] /= 2
+                x_cur = torch.where(_bcast(halve, x_cur), self.x_best, x_cur)
+                grad = torch.where(_bcast(halve, grad), self.grad_best, grad)
+        self.loss_prev = loss
+        return x_cur, grad
+
+
 class PGD:
     """PGD under L-inf, L2 or L1, untargeted or targeted.
 
     Args:
         norm: ``"linf"``, ``"l2"`` or ``"l1"``.
-        steps: Gradient steps per restart.
-        rel_step: Step size as a fraction of eps (used when ``step_size`` is None).
-        step_size: Absolute step size in pixel units.
-        random_start: Start from a random point of the ball (else from ``x``).
-        restarts: Independent runs; per sample the worst case is kept.
-        loss: ``"ce"`` (cross-entropy), ``"margin"`` (CW margin) or ``"dlr"``
-            (difference of logits ratio).
-        schedule: ``"fixed"``, ``"cosine"`` or ``"apgd"`` (see the module docstring).
-        targeted: ``"none"``, ``"given"`` (class ``target``), ``"random"`` or
-            ``"least-likely"``.
-        target: Target class for ``targeted="given"``.
-        early_stop: Drop samples from the batch as soon as they reach the goal.
+        **params: Any parameter of :data:`PARAMS` (``lkadv list attacks pgd`` shows
+            them with their defaults): steps, step size or schedule (see the module
+            docstring), random start, restarts, loss, target mode and class, early stop.
 
     Raises:
-        ConfigError: On an unknown loss, schedule or target mode.
+        ConfigError: On an unknown parameter or a bad value.
     """
 
-    def __init__(
-        self,
-        *,
-        norm: str = "linf",
-        steps: int = 10,
-        rel_step: float = 0.25,
-        step_size: float | None = None,
-        random_start: bool = True,
-        restarts: int = 1,
-        loss: str = "ce",
-        schedule: str = "fixed",
-        targeted: str = "none",
-        target: int | None = None,
-        early_stop: bool = True,
-    ) -> None:
-        if loss not in LOSSES:
-            raise ConfigError(f"unknown loss {loss!r}; choose one of {list(LOSSES)}")
-        if schedule not in SCHEDULES:
-            raise ConfigError(f"unknown step-size schedule {schedule!r}; choose one of {list(SCHEDULES)}")
-        check_target_mode(targeted, target)
+    PARAMS: ClassVar[Mapping[str, Param]] = PGD_PARAMS
+
+    def __init__(self, *, norm: str = "linf", **params: Any) -> None:
+        p = bind(type(self).__name__.lower(), self.PARAMS, params)
+        check_target_mode(p["targeted"], p["target"])
         self.norm = norm
-        self.steps = steps
-        self.rel_step = rel_step
-        self.step_size = step_size
-        self.random_start = random_start
-        self.restarts = max(1, restarts)
-        self.loss_name = loss
-        self.loss = attack_loss(loss)
-        self.schedule = schedule
-        self.targeted = targeted
-        self.target = target
-        self.early_stop = early_stop
+        self.steps: int = p["steps"]
+        self.rel_step: float = p["rel_step"]
+        self.step_size: float | None = p["step_size"]
+        self.random_start: bool = p["random_start"]
+        self.restarts: int = p["restarts"]
+        self.loss_name: str = p["loss"]
+        self.loss = attack_loss(self.loss_name)
+        self.schedule: str = p["schedule"]
+        self.targeted: str = p["targeted"]
+        self.target: int | None = p["target"]
+        self.early_stop: bool = p["early_stop"]
 
     def __call__(
         self, classifier: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, generator: torch.Generator
@@ -141,10 +198,10 @@ class PGD:
             done |= t == y  # a sample already of its target class has nowhere to go
         todo = torch.nonzero(~done).squeeze(1)
         with attack_view(classifier) as model:
-            for restart in range(self.restarts):
+            for _ in range(self.restarts):
                 if len(todo) == 0:
                     break
-                self._run(model, x, y, t, eps, generator, out, done, best, todo, last=restart + 1 == self.restarts)
+                self._run(model, (x, y, t), eps, generator, (out, done, best), todo)
                 todo = todo[~done[todo]]
         return out
 
@@ -171,146 +228,99 @@ class PGD:
     def _run(
         self,
         classifier: nn.Module,
-        x: torch.Tensor,
-        y_all: torch.Tensor,
-        t_all: torch.Tensor | None,
+        batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
         eps: float,
         generator: torch.Generator,
-        out: torch.Tensor,
-        done: torch.Tensor,
-        best: torch.Tensor,
+        result: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
         idx: torch.Tensor,
-        last: bool,
     ) -> None:
-        """One restart on the samples ``idx``: writes ``out``, ``done`` and ``best`` in place."""
+        """One restart on the samples ``idx`` of ``batch`` = (x, y, targets); writes ``result`` = (out, done, best)."""
+        x, y, t = batch
         x0 = x[idx].detach()
-        y = y_all[idx]
-        t = t_all[idx] if t_all is not None else None
         if self.random_start:
             x_cur = (x0 + random_init(tuple(x0.shape), eps, self.norm, generator, x0.device)).clamp_(0, 1)
         else:
             x_cur = x0.clone()
-        live = idx
+        live = _Live(x_cur, x0, y[idx], t[idx] if t is not None else None, idx)
         base = self._base_step(eps)
-        apgd = self.schedule == "apgd"
-        n = len(x0)
-        if apgd:
-            step = torch.full((n,), base, device=x.device)
-            x_prev = x_cur.clone()
-            x_best = x_cur.clone()
-            grad_best = torch.zeros_like(x_cur)
-            loss_best = torch.full((n,), -math.inf, device=x.device)
-            loss_prev = torch.full((n,), -math.inf, device=x.device)
-            loss_best_checked = loss_best.clone()
-            halved_last = torch.ones(n, dtype=torch.bool, device=x.device)
-            rises = torch.zeros(n, device=x.device)
-            checkpoints = _Checkpoints(self.steps)
-
+        apgd = _Apgd.start(x_cur, base, self.steps) if self.schedule == "apgd" else None
         for k in range(self.steps):
-            logits, loss, grad = input_gradient(classifier, x_cur, self._objective(y, t))
+            logits, loss, grad = input_gradient(classifier, live.x, self._objective(live.y, live.t))
             with torch.no_grad():
-                pred = logits.argmax(1)
-                reached = pred != y if t is None else pred == t
-                fresh = reached & ~done[live]
-                if bool(fresh.any()):
-                    out[live[fresh]] = x_cur[fresh]
-                    done[live[fresh]] = True
-                    best[live[fresh]] = -math.inf
-                keep = ~reached
+                keep = self._record_reached(logits, live, result)
                 if self.early_stop and not bool(keep.all()):
                     if not bool(keep.any()):
                         return
-                    x_cur, x0, y, grad, loss, live = x_cur[keep], x0[keep], y[keep], grad[keep], loss[keep], live[keep]
-                    t = t[keep] if t is not None else None
-                    if apgd:
-                        step, x_prev, x_best, grad_best = step[keep], x_prev[keep], x_best[keep], grad_best[keep]
-                        loss_best, loss_prev, loss_best_checked = (
-                            loss_best[keep],
-                            loss_prev[keep],
-                            loss_best_checked[keep],
-                        )
-                        halved_last, rises = halved_last[keep], rises[keep]
-                if apgd:
-                    x_cur, grad = self._apgd_bookkeeping(
-                        k,
-                        x_cur,
-                        grad,
-                        loss,
-                        step,
-                        x_best,
-                        grad_best,
-                        loss_best,
-                        loss_prev,
-                        loss_best_checked,
-                        halved_last,
-                        rises,
-                        checkpoints,
-                    )
-                    loss_prev = loss
-                    momentum = 1.0 if k == 0 else _MOMENTUM
-                    z = x0 + project(
-                        x_cur + _bcast(step, x_cur) * ascent_direction(grad, self.norm) - x0, eps, self.norm
-                    )
-                    z = z.clamp_(0, 1)
-                    nxt = x_cur + momentum * (z - x_cur) + (1 - momentum) * (x_cur - x_prev)
-                    x_prev = x_cur
-                    x_cur = (x0 + project(nxt - x0, eps, self.norm)).clamp_(0, 1)
-                else:
-                    alpha = base
-                    if self.schedule == "cosine":
-                        alpha = base * (1 + math.cos(math.pi * k / self.steps))
-                    stepped = x_cur + alpha * ascent_direction(grad, self.norm)
-                    x_cur = (x0 + project(stepped - x0, eps, self.norm)).clamp_(0, 1)
-
+                    live.compact(keep)
+                    grad, loss = grad[keep], loss[keep]
+                    if apgd is not None:
+                        apgd.compact(keep)
+                live.x = self._step(k, live, grad, loss, (base, eps), apgd)
         with torch.no_grad():
-            pending = ~done[live]
-            if not bool(pending.any()):
-                return
-            x_cur, y, live = x_cur[pending], y[pending], live[pending]
-            t = t[pending] if t is not None else None
-            if self.restarts == 1:
-                out[live] = x_cur  # the only run: its final iterate, no extra forward pass
-                return
-            # Several restarts: score the final iterate to keep the per-sample worst case.
-            reached, dist = self._goal(classifier(x_cur), y, t)
-            better = reached | (dist < best[live])
-            out[live[better]] = x_cur[better]
-            best[live[better]] = torch.where(reached[better], -math.inf, dist[better])
-            done[live[reached]] = True
+            self._finish(classifier, live, result)
 
     @staticmethod
-    def _apgd_bookkeeping(
+    def _record_reached(
+        logits: torch.Tensor, live: _Live, result: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        """Keep the first iterate that reaches the goal; returns the rows that have not."""
+        out, done, best = result
+        pred = logits.argmax(1)
+        reached = pred != live.y if live.t is None else pred == live.t
+        fresh = reached & ~done[live.idx]
+        if bool(fresh.any()):
+            out[live.idx[fresh]] = live.x[fresh]
+            done[live.idx[fresh]] = True
+            best[live.idx[fresh]] = -math.inf
+        return ~reached
+
+    def _step(
+        self,
         k: int,
-        x_cur: torch.Tensor,
+        live: _Live,
         grad: torch.Tensor,
         loss: torch.Tensor,
-        step: torch.Tensor,
-        x_best: torch.Tensor,
-        grad_best: torch.Tensor,
-        loss_best: torch.Tensor,
-        loss_prev: torch.Tensor,
-        loss_best_checked: torch.Tensor,
-        halved_last: torch.Tensor,
-        rises: torch.Tensor,
-        checkpoints: _Checkpoints,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Best-point tracking and checkpoint decisions of APGD (tensors updated in place)."""
-        improved = loss > loss_best
-        x_best[improved] = x_cur[improved]
-        grad_best[improved] = grad[improved]
-        loss_best[improved] = loss[improved]
-        if k > 0:
-            rises += (loss > loss_prev).float()
-        length = checkpoints.tick()
-        if length:
-            oscillating = rises <= _RHO * length
-            stalled = ~halved_last & (loss_best_checked >= loss_best)
-            halve = oscillating | stalled
-            halved_last.copy_(halve)
-            loss_best_checked.copy_(loss_best)
-            rises.zero_()
-            if bool(halve.any()):
-                step[halve] /= 2
-                x_cur = torch.where(_bcast(halve, x_cur), x_best, x_cur)
-                grad = torch.where(_bcast(halve, grad), grad_best, grad)
-        return x_cur, grad
+        sizes: tuple[float, float],
+        apgd: _Apgd | None,
+    ) -> torch.Tensor:
+        """The next iterates (projected into the ball and [0, 1]); ``sizes`` is (base step, eps)."""
+        base, eps = sizes
+        x0 = live.x0
+        if apgd is None:
+            alpha = base
+            if self.schedule == "cosine":
+                alpha = base * (1 + math.cos(math.pi * k / self.steps))
+            stepped = live.x + alpha * ascent_direction(grad, self.norm)
+            return (x0 + project(stepped - x0, eps, self.norm)).clamp_(0, 1)
+        x_cur, grad = apgd.bookkeeping(k, live.x, grad, loss)
+        momentum = 1.0 if k == 0 else _MOMENTUM
+        z = x0 + project(x_cur + _bcast(apgd.step, x_cur) * ascent_direction(grad, self.norm) - x0, eps, self.norm)
+        z = z.clamp_(0, 1)
+        nxt = x_cur + momentum * (z - x_cur) + (1 - momentum) * (x_cur - apgd.x_prev)
+        apgd.x_prev = x_cur
+        return (x0 + project(nxt - x0, eps, self.norm)).clamp_(0, 1)
+
+    def _finish(
+        self, classifier: nn.Module, live: _Live, result: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> None:
+        """The restart's final iterates of the samples not yet at the goal (per-sample worst over restarts)."""
+        out, done, best = result
+        pending = ~done[live.idx]
+        if not bool(pending.any()):
+            return
+        live.compact(pending)
+        if self.restarts == 1:
+            out[live.idx] = live.x  # the only run: its final iterate, no extra forward pass
+            return
+        # Several restarts: score the final iterate to keep the per-sample worst case.
+        reached, dist = self._goal(classifier(live.x), live.y, live.t)
+        better = reached | (dist < best[live.idx])
+        out[live.idx[better]] = live.x[better]
+        best[live.idx[better]] = torch.where(reached[better], -math.inf, dist[better])
+        done[live.idx[reached]] = True
+
+
+class APGD(PGD):
+    """PGD with APGD's defaults (adaptive step size with momentum, DLR loss, 100 steps); any PGD parameter."""
+
+    PARAMS: ClassVar[Mapping[str, Param]] = APGD_PARAMS

@@ -6,76 +6,33 @@ reduced-precision divergence. Registering imports neither torch nor a backend.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from lkadv import __version__
-from lkadv.attacks._aa_config import SUB_ATTACKS, VERSIONS, backend
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv._version import __version__
+from lkadv.attacks._aa_config import backend
+from lkadv.attacks._params import (
+    APGD_PARAMS,
+    AUTOATTACK_PARAMS,
+    FGSM_PARAMS,
+    ONEPIXEL_PARAMS,
+    PGD_PARAMS,
+    WORST_OF_PARAMS,
+)
+from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import AttackSpec, Param
 
 __all__ = ["lkadv_register_attacks", "lkadv_report_sections"]
 
-_LOSS = Param(
-    default="ce",
-    type="str",
-    choices=("ce", "margin", "dlr"),
-    help="loss to ascend: cross-entropy, CW margin, or difference of logits ratio",
-)
-
-
-def _pgd_params() -> dict[str, Param]:
-    return {
-        "steps": Param(default=10, type="int", minimum=1, help="gradient steps per restart (0 would be no attack)"),
-        "rel_step": Param(default=0.25, type="float", minimum=0.0, help="step size as a fraction of eps"),
-        "step_size": Param(
-            default=None, type="float", nullable=True, minimum=0.0, help="absolute step size (overrides rel_step)"
-        ),
-        "schedule": Param(
-            default="fixed",
-            type="str",
-            choices=("fixed", "cosine", "apgd"),
-            help="step size: fixed; cosine decay; or APGD's adaptive halving with momentum (starts at 2 eps)",
-        ),
-        "random_start": Param(default=True, type="bool", help="start from a random point of the ball"),
-        "restarts": Param(default=1, type="int", minimum=1, help="independent runs, per-sample worst case kept"),
-        "loss": _LOSS,
-        "targeted": Param(
-            default="none",
-            type="str",
-            choices=("none", "given", "random", "least-likely"),
-            help="targeted mode: none, a given class (target=K), a random wrong class, or the least likely class",
-        ),
-        "target": Param(default=None, type="int", nullable=True, minimum=0, help="target class for targeted=given"),
-        "early_stop": Param(default=True, type="bool", help="drop samples from the batch once they reach the goal"),
-    }
-
 
 def _autoattack_spec() -> AttackSpec:
     module, version = backend()
-
-    def tune(default: Any, typ: str, text: str) -> Param:
-        return Param(default=default, type=typ, nullable=True, minimum=1, help=f"custom version only: {text}")
-
     return AttackSpec(
         name="autoattack",
         norms=("linf", "l2", "l1"),
         factory="lkadv.attacks._autoattack:AutoAttack",
-        params={
-            "version": Param(
-                default="standard", type="str", choices=VERSIONS, help="ensemble: standard, plus, rand or custom"
-            ),
-            "attacks": Param(
-                default=None,
-                type="str",
-                nullable=True,
-                help=f"custom version only: sub-attacks joined by '+', from {'/'.join(SUB_ATTACKS)}",
-            ),
-            "iterations": tune(None, "int", "APGD/FAB iterations (100)"),
-            "restarts": tune(None, "int", "untargeted APGD/FAB restarts (5)"),
-            "targets": tune(None, "int", "target classes of APGD-T/FAB-T (9)"),
-            "queries": tune(None, "int", "Square queries (5000)"),
-        },
+        params=dict(AUTOATTACK_PARAMS),
         backend=module,
         backend_version=version,
         tags=frozenset({"white-box", "gradient", "ensemble", "reference"}),
@@ -85,88 +42,75 @@ def _autoattack_spec() -> AttackSpec:
     )
 
 
-@hookimpl
-def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
-    """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of`` and ``onepixel``."""
-    registry.register(
-        AttackSpec(
-            name="fgsm",
-            norms=("linf", "l2"),
-            factory="lkadv.attacks._fgsm:FGSM",
-            params={"loss": _LOSS},
-            backend="lkadv",
-            backend_version=__version__,
+def _native(name: str, norms: tuple[str, ...], factory: str, params: Mapping[str, Param], **more: Any) -> AttackSpec:
+    """A spec of an attack lkadv implements (its parameter table is the class's ``PARAMS``)."""
+    return AttackSpec(
+        name=name,
+        norms=norms,
+        factory=f"lkadv.attacks.{factory}",
+        params=dict(params),
+        backend="lkadv",
+        backend_version=__version__,
+        **more,
+    )
+
+
+def _native_specs() -> list[AttackSpec]:
+    iterative = frozenset({"white-box", "gradient", "iterative"})
+    return [
+        _native(
+            "fgsm",
+            ("linf", "l2"),
+            "_fgsm:FGSM",
+            FGSM_PARAMS,
             tags=frozenset({"white-box", "gradient", "single-step"}),
             description="Fast gradient sign method (Goodfellow et al. 2015), untargeted",
-        )
-    )
-    registry.register(
-        AttackSpec(
-            name="pgd",
-            norms=("linf", "l2", "l1"),
-            factory="lkadv.attacks._pgd:PGD",
-            params=_pgd_params(),
-            backend="lkadv",
-            backend_version=__version__,
-            tags=frozenset({"white-box", "gradient", "iterative"}),
+        ),
+        _native(
+            "pgd",
+            ("linf", "l2", "l1"),
+            "_pgd:PGD",
+            PGD_PARAMS,
+            tags=iterative,
             description="Projected gradient descent (Madry et al. 2018) with early stop; targeted modes, schedules",
             short=("steps",),
-        )
-    )
-    apgd = _pgd_params()
-    apgd["schedule"] = Param(default="apgd", type="str", choices=("fixed", "cosine", "apgd"), help="step size")
-    apgd["loss"] = Param(default="dlr", type="str", choices=("ce", "margin", "dlr"), help="loss to ascend")
-    apgd["steps"] = Param(default=100, type="int", minimum=1, help="gradient steps per restart (0 would be no attack)")
-    registry.register(
-        AttackSpec(
-            name="apgd",
-            norms=("linf", "l2", "l1"),
-            factory="lkadv.attacks._pgd:PGD",
-            params=apgd,
-            backend="lkadv",
-            backend_version=__version__,
-            tags=frozenset({"white-box", "gradient", "iterative"}),
+        ),
+        _native(
+            "apgd",
+            ("linf", "l2", "l1"),
+            "_pgd:APGD",
+            APGD_PARAMS,
+            tags=iterative,
             description="Native APGD-style PGD: adaptive step size, momentum, DLR loss, early stop",
             short=("steps", "loss"),
-        )
-    )
-    registry.register(_autoattack_spec())
-    registry.register(
-        AttackSpec(
-            name="worst-of",
-            norms=("linf", "l2", "l1", "l0"),
-            factory="lkadv.attacks._worst:WorstOf",
-            params={
-                "members": Param(
-                    default="fgsm+pgd+pgd:loss=dlr",
-                    type="str",
-                    help="attacks joined by '+', each with ':param=value' settings, e.g. pgd:loss=dlr:steps=20",
-                )
-            },
-            backend="lkadv",
-            backend_version=__version__,
+        ),
+        _native(
+            "worst-of",
+            ("linf", "l2", "l1", "l0"),
+            "_worst:WorstOf",
+            WORST_OF_PARAMS,
             tags=frozenset({"ensemble"}),
             description="Per-sample worst case over several attacks, each on the samples still unbroken; resumable",
             composite=True,
-        )
-    )
-    registry.register(
-        AttackSpec(
-            name="onepixel",
-            norms=("l0",),
-            factory="lkadv.attacks._onepixel:OnePixel",
-            params={
-                "popsize": Param(default=100, type="int", minimum=4, help="candidates per sample (Su et al.: 400)"),
-                "iterations": Param(default=30, type="int", minimum=0, help="generations (Su et al.: 100)"),
-                "chunk": Param(default=4096, type="int", minimum=1, help="images per forward pass"),
-            },
-            backend="lkadv",
-            backend_version=__version__,
+        ),
+        _native(
+            "onepixel",
+            ("l0",),
+            "_onepixel:OnePixel",
+            ONEPIXEL_PARAMS,
             tags=frozenset({"black-box", "l0", "evolutionary"}),
             description="One-pixel attack (Su et al. 2019): differential evolution, eps = pixels changed",
             short=("iterations",),
-        )
-    )
+        ),
+    ]
+
+
+@hookimpl
+def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
+    """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of`` and ``onepixel``."""
+    native = _native_specs()
+    for spec in [*native[:3], _autoattack_spec(), *native[3:]]:  # the listing order users know
+        registry.register(spec)
 
 
 @hookimpl

@@ -5,11 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lkadv.attacks._params import TARGET_MODES
 from lkadv.errors import ConfigError
 
-__all__ = ["TARGET_MODES", "check_target_mode", "choose_targets"]
-
-TARGET_MODES = ("none", "given", "random", "least-likely")
+__all__ = ["check_target_mode", "choose_targets"]
 
 
 def check_target_mode(mode: str, target: int | None) -> None:

@@ -10,13 +10,15 @@ before it (and a resumed cell reproduces an uninterrupted one stage by stage).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from lkadv.attacks._losses import margin
-from lkadv.specs import AttackFn
+from lkadv.attacks._params import WORST_OF_PARAMS
+from lkadv.specs import AttackFn, Param
 
 __all__ = ["WorstOf", "run_sequential", "stage_generator"]
 
@@ -64,38 +66,23 @@ def run_sequential(
     return out
 
 
-def _build_members(text: str, norm: str) -> list[tuple[str, AttackFn]]:
-    """Members given as text, resolved through the installed plugins (library use outside a run)."""
-    from lkadv._imports import resolve
-    from lkadv.planner import resolve_members
-    from lkadv.plugins import PluginHost
-
-    host = PluginHost()
-    out = []
-    for spec, config in resolve_members(text, norm, host.registries.attacks.get):
-        factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-        params = {k: v for k, v in config.items() if k in spec.params or k == "norm"}
-        out.append((spec.name, factory(**params)))
-    return out
-
-
 class WorstOf:
     """Per-sample worst case over several attacks (a composite attack).
 
     Args:
         norm: The threat's norm (every member runs under it).
-        members: ``(name, attack)`` pairs, run in order; or the ``members`` text
-            (``pgd:loss=dlr+fgsm``), resolved through the installed plugins.
+        members: ``(name, attack)`` pairs, run in order (from the ``members`` text
+            ``pgd:loss=dlr+fgsm``, :func:`lkadv.attacks.build_attack` builds them).
         ensemble: The members' identity recorded by the planner (not needed to run).
     """
 
+    PARAMS: ClassVar[Mapping[str, Param]] = WORST_OF_PARAMS
+
     def __init__(
-        self, *, norm: str = "linf", members: Sequence[tuple[str, AttackFn]] | str = (), ensemble: str | None = None
+        self, *, norm: str = "linf", members: Sequence[tuple[str, AttackFn]] = (), ensemble: str | None = None
     ) -> None:
-        if isinstance(members, str):
-            members = _build_members(members, norm)
-        if not members:
-            raise ValueError("WorstOf needs at least one member attack")
+        if isinstance(members, str) or not members:
+            raise ValueError("WorstOf needs at least one built member attack (see lkadv.attacks.build_attack)")
         self.norm = norm
         self.members = list(members)
 

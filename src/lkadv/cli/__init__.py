@@ -6,13 +6,14 @@ import logging
 
 import click
 
-from lkadv import __version__
+from lkadv._version import __version__
 from lkadv.cli._common import LkadvGroup
 from lkadv.cli._doctor import doctor
 from lkadv.cli._list import list_cmd
 from lkadv.cli._plugins import plugins
 from lkadv.cli._report import report
 from lkadv.cli._run import run_cmd
+from lkadv.config import option_variable
 
 __all__ = ["main"]
 
@@ -26,7 +27,9 @@ __all__ = ["main"]
     metavar="NAME",
     help="-p no:NAME disables a plugin; -p MODULE loads a module as a plugin.",
 )
-@click.option("--strict-plugins", is_flag=True, envvar="LKADV_STRICT_PLUGINS", help="Fail when any plugin is broken.")
+@click.option(
+    "--strict-plugins", is_flag=True, envvar=option_variable("strict_plugins"), help="Fail when any plugin is broken."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging details (plugin tracebacks...).")
 @click.pass_context
 def main(ctx: click.Context, plugin_opts: tuple[str, ...], strict_plugins: bool, verbose: bool) -> None:

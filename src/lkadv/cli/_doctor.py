@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
 from rich.table import Table
 
 from lkadv.cli._common import get_host, out_console, print_json
+from lkadv.config import explain_settings
 from lkadv.reporters import as_text
 
 __all__ = ["doctor"]
 
 
 def _datasets(host: Any) -> list[dict[str, Any]]:
-    from lkadv._imports import resolve
     from lkadv.datasets import find_root
+    from lkadv.types import resolve
 
     rows = []
     for spec in host.registries.datasets:
@@ -28,7 +30,7 @@ def _datasets(host: Any) -> list[dict[str, Any]]:
         else:
             row["status"] = "found"
             if spec.counter is not None:
-                counter = resolve(spec.counter) if isinstance(spec.counter, str) else spec.counter
+                counter = resolve(spec.counter)
                 try:
                     row["images"] = counter(path)
                 except Exception as exc:  # doctor reports problems, it never crashes on them
@@ -37,11 +39,20 @@ def _datasets(host: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _print_settings(rows: list[dict[str, str]]) -> None:
+    table = Table(title="settings (flag > environment > config file > default)", title_justify="left")
+    for col in ("setting", "value", "from", "variable"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(as_text(row[k]) for k in ("name", "value", "source", "variable")))
+    out_console.print(table)
+
+
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def doctor(ctx: click.Context, as_json: bool) -> None:
-    """Show versions, device, precision support, dataset roots and plugin status."""
+    """Show versions, device, precision support, dataset roots, every setting and where it came from, and plugins."""
     import torch
 
     from lkadv.executors import pick_device, precision_support
@@ -61,6 +72,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         "datasets": _datasets(host),
         "plugins": {p.name: p.status + (f": {p.errors[0]}" if p.errors else "") for p in host.plugins.values()},
         "checks": [vars(c) for c in host.collect("lkadv_doctor_checks")],
+        "settings": [dataclasses.asdict(s) for s in explain_settings()],
     }
     if as_json:
         print_json(report)
@@ -91,6 +103,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
             style = {"ok": "green", "missing": "yellow", "warn": "yellow"}.get(c["status"], "red")
             table.add_row(as_text(c["name"]), as_text(c["status"], style), as_text(c["detail"]))
         out_console.print(table)
+    _print_settings(report["settings"])
     table = Table(title="plugins", title_justify="left")
     table.add_column("plugin")
     table.add_column("status")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from lkadv._imports import resolve
 from lkadv.cli._common import get_host, out_console, print_tables
+from lkadv.config import lkadv_environment, option_variable
 from lkadv.errors import ConfigError
 from lkadv.reporters import as_text
+from lkadv.types import resolve
 
 __all__ = ["report"]
 
@@ -60,7 +60,7 @@ def report(
         _benchmarks(host, run_dir, fmt, output)
         return
     spec = host.registries.reporters.get(fmt)
-    render = resolve(spec.render) if isinstance(spec.render, str) else spec.render
+    render = resolve(spec.render)
     with Ledger(run_dir) as ledger:
         if spec.per_sample:
             text = render(sample_rows(ledger, run_id))
@@ -81,7 +81,7 @@ def report(
 def _run_dir(argument: Path | None, option: Path | None) -> Path:
     if argument is not None and option is not None and argument != option:
         raise ConfigError(f"two run directories given ({argument} and --run-dir {option}); give one")
-    chosen = argument or option or os.environ.get("LKADV_RUN_DIR", "").strip() or "lkadv-runs"
+    chosen = argument or option or lkadv_environment().get(option_variable("run_dir"), "").strip() or "lkadv-runs"
     return Path(chosen).expanduser()
 
 

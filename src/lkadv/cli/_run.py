@@ -12,6 +12,7 @@ from lkadv._signals import terminate_as_interrupt
 from lkadv.cli._common import err_console, get_host, out_console, print_tables
 from lkadv.config import load_options, parse_params
 from lkadv.errors import ConfigError, LkadvError, RunInterrupted
+from lkadv.types import PRECISIONS
 
 __all__ = ["run_cmd"]
 
@@ -49,7 +50,7 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
     "--subset", default=None, help="Fixed subset instead of --limit: fixed-5k, fixed-N or file:PATH (ids, one a line)."
 )
 @click.option("--seed", default=None, type=int, help="Base seed (default 0).")
-@click.option("--precision", default=None, type=click.Choice(["fp32", "bf16", "fp16"]), help="Attack precision.")
+@click.option("--precision", default=None, type=click.Choice(PRECISIONS), help="Attack precision.")
 @click.option(
     "--shadow-samples",
     default=None,
@@ -80,8 +81,8 @@ def run_cmd(
     ctx: click.Context, /, config_file: Path | None, resume: bool, quiet: bool, dry_run: bool, **flags: Any
 ) -> None:
     """Run the models x threats matrix; finished units are reused, never recomputed."""
-    from lkadv.executors import run
     from lkadv.reporters import make_progress, rich_tables
+    from lkadv.runner import run
 
     if flags["attack_params"]:
         flags["attack_params"] = parse_params(list(flags["attack_params"]), "option --attack-param")
@@ -145,8 +146,8 @@ def _show_plan(options: Any, host: Any) -> None:
     """``--dry-run``: every cell with the units the run directory holds and those to compute; writes nothing."""
     from rich.table import Table
 
-    from lkadv.executors import dry_run
     from lkadv.reporters import as_text
+    from lkadv.runner import dry_run
 
     found = dry_run(options, host=host)
     plan = found.plan

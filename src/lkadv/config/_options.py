@@ -17,21 +17,30 @@ from pathlib import Path
 from typing import Any
 
 from lkadv.errors import ConfigError
+from lkadv.types import PRECISIONS, Precision
 
 __all__ = [
+    "CONFIG_VARIABLE",
     "CORRUPTION_PROTOCOLS",
     "DEFAULT_CONFIG_FILE",
+    "ENV_PREFIX",
+    "FILE_TABLES",
+    "PRECISIONS",
     "RunOptions",
     "default_cache_dir",
+    "lkadv_environment",
     "load_options",
+    "option_sources",
+    "option_variable",
     "parse_bool",
     "parse_eps",
     "parse_params",
 ]
 
 DEFAULT_CONFIG_FILE = "lkadv.toml"
-PRECISIONS = ("fp32", "bf16", "fp16")
+CONFIG_VARIABLE = "LKADV_CONFIG"
 BAD_IMAGE = ("fail", "skip")
+ENV_PREFIX = "LKADV_"
 CORRUPTION_PROTOCOLS = ("released", "uint8", "float")
 """How corrupted images are stored before scoring (see :mod:`lkadv.corruptions._protocol`)."""
 
@@ -86,6 +95,13 @@ class RunOptions:
         cache_dir: Prepared-data cache: ``auto`` (``$XDG_CACHE_HOME/lkadv/prepared``),
             a folder, or ``off``.
         workers: Image-decoding worker processes (default: up to 8, one core spared).
+        fold_bn: Native attacks differentiate a BatchNorm-folded copy of each model
+            (how they compute, not what: not in any cell's identity).
+        cpu_lanes: Lanes a CPU gradient pass is split into (None: one per torch
+            thread; 1: no split). Not in any cell's identity either.
+        environment: The ``LKADV_*`` variables as they were when the options were
+            made (dataset roots are found in it), so a worker elsewhere sees the
+            same settings without reading its own environment.
     """
 
     models: str = "all"
@@ -100,7 +116,7 @@ class RunOptions:
     mce_baseline: str | None = None
     limit: int | None = None
     seed: int = 0
-    precision: str = "fp32"
+    precision: Precision = "fp32"
     shadow_samples: int = 64
     device: str = "auto"
     batch_size: int | None = None
@@ -113,6 +129,9 @@ class RunOptions:
     on_bad_image: str = "fail"
     cache_dir: str = "auto"
     workers: int | None = None
+    fold_bn: bool = True
+    cpu_lanes: int | None = None
+    environment: Mapping[str, str] = field(default_factory=lambda: lkadv_environment())
 
     def __post_init__(self) -> None:
         # The Python API takes what a user types (run_dir="runs", eps="8/255", severities="1,3"):
@@ -145,6 +164,7 @@ class RunOptions:
         out["attack_params"] = {k: dict(v) for k, v in self.attack_params.items()}
         out["attack_defaults"] = {k: dict(v) for k, v in self.attack_defaults.items()}
         out["data_roots"] = dict(self.data_roots)
+        out["environment"] = dict(self.environment)
         return out
 
 
@@ -286,7 +306,22 @@ _CONVERTERS: dict[str, Any] = {
     "on_bad_image": lambda v, s: _choice(v, s, BAD_IMAGE),
     "cache_dir": lambda v, s: str(v).strip(),
     "workers": lambda v, s: _int(v, s, 0),
+    "fold_bn": parse_bool,
+    "cpu_lanes": lambda v, s: _int(v, s, 1),
+    "environment": lambda v, s: _environment(v, s),
 }
+
+
+def lkadv_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``LKADV_*`` variables of ``env`` (default: this process's environment)."""
+    env = os.environ if env is None else env
+    return {k: v for k, v in env.items() if k.startswith(ENV_PREFIX)}
+
+
+def _environment(value: Any, source: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of LKADV_* variables")
+    return {str(k): str(v) for k, v in value.items() if str(k).startswith(ENV_PREFIX)}
 
 
 def _run_dir(value: Any, source: str) -> Path:
@@ -310,11 +345,14 @@ def _roots(value: Any, source: str) -> dict[str, str]:
 
 
 # Options that only come as their own TOML tables ([attacks], [data]), never as [run] keys.
-_TABLES = ("attack_params", "attack_defaults", "data_roots")
+_TABLES = ("attack_params", "attack_defaults", "data_roots", "environment")
+# ... and of those, the ones a config file alone gives (no variable, no flag).
+FILE_TABLES = {"attack_defaults": "[attacks]", "data_roots": "[data]"}
 
 
-def _env_name(key: str) -> str:
-    return "LKADV_" + key.upper()
+def option_variable(key: str) -> str:
+    """The environment variable of a run option: ``LKADV_<KEY>``."""
+    return ENV_PREFIX + key.upper()
 
 
 def _read_config(path: Path, explicit: bool) -> dict[str, tuple[Any, str]]:
@@ -364,20 +402,46 @@ def load_options(
     Raises:
         ConfigError: Naming the source of the first invalid value.
     """
+    raw = _gather(cli, env, config_file)
+    return RunOptions(**{key: _CONVERTERS[key](value, source) for key, (value, source) in raw.items()})
+
+
+def option_sources(
+    cli: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> dict[str, str]:
+    """Where each run option's value comes from: a flag, a variable, a file key, or ``default``.
+
+    Args:
+        cli: Flag values by option name, as for :func:`load_options`.
+        env: Environment (default: ``os.environ``).
+        config_file: TOML file, as for :func:`load_options`.
+
+    Returns:
+        Source by option name, for every field of :class:`RunOptions`.
+    """
+    raw = _gather(cli, env, config_file)
+    return {f.name: raw[f.name][1] if f.name in raw else "default" for f in dataclasses.fields(RunOptions)}
+
+
+def _gather(
+    cli: Mapping[str, Any] | None, env: Mapping[str, str] | None, config_file: Path | None
+) -> dict[str, tuple[Any, str]]:
+    """Raw values with their sources, later sources overriding earlier ones."""
     env = os.environ if env is None else env
-    explicit = config_file is not None or "LKADV_CONFIG" in env
-    path = config_file or Path(env.get("LKADV_CONFIG", DEFAULT_CONFIG_FILE))
+    explicit = config_file is not None or CONFIG_VARIABLE in env
+    path = config_file or Path(env.get(CONFIG_VARIABLE, DEFAULT_CONFIG_FILE))
     raw: dict[str, tuple[Any, str]] = _read_config(path, explicit)
     for key in _CONVERTERS:
-        if key == "attack_defaults":  # a config file's [attacks] table only
-            continue
-        name = _env_name(key)
-        if name in env:
+        name = option_variable(key)
+        if key not in FILE_TABLES and key != "environment" and name in env:
             raw[key] = (env[name], f"environment variable {name}")
+    raw["environment"] = (lkadv_environment(env), "environment")
     for key, value in (cli or {}).items():
-        if key not in _CONVERTERS:
+        if key not in _CONVERTERS or key == "environment":
             raise ConfigError(f"unknown run option {key!r}")
         if value is not None:
             raw[key] = (value, f"option --{key.replace('_', '-')}")
-    values = {key: _CONVERTERS[key](value, source) for key, (value, source) in raw.items()}
-    return RunOptions(**values)
+    return raw

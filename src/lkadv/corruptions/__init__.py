@@ -8,11 +8,12 @@ that carries them to other resolutions is in :mod:`lkadv.corruptions._scale`.
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.corruptions._api import corrupt, get_corruption
-    from lkadv.corruptions._catalog import CATALOG, EXTRA, STANDARD, CatalogEntry
+    from lkadv.corruptions._catalog import CATALOG, CatalogEntry
+    from lkadv.corruptions._contract import OutputRule, output_problem
     from lkadv.corruptions._params import PARAMS
     from lkadv.corruptions._protocol import JPEG_QUALITY, apply_protocol, describe_protocol, protocol_config
     from lkadv.corruptions._scale import REFERENCE_SIDE, render_factor
@@ -20,17 +21,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATALOG",
-    "EXTRA",
     "PARAMS",
     "REFERENCE_SIDE",
-    "STANDARD",
     "CatalogEntry",
     "JPEG_QUALITY",
     "CorruptionInputError",
+    "OutputRule",
     "apply_protocol",
     "corrupt",
     "describe_protocol",
     "get_corruption",
+    "output_problem",
     "protocol_config",
     "render_factor",
 ]
@@ -39,9 +40,9 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
         "CATALOG": "lkadv.corruptions._catalog",
-        "EXTRA": "lkadv.corruptions._catalog",
-        "STANDARD": "lkadv.corruptions._catalog",
         "CatalogEntry": "lkadv.corruptions._catalog",
+        "OutputRule": "lkadv.corruptions._contract",
+        "output_problem": "lkadv.corruptions._contract",
         "PARAMS": "lkadv.corruptions._params",
         "REFERENCE_SIDE": "lkadv.corruptions._scale",
         "render_factor": "lkadv.corruptions._scale",

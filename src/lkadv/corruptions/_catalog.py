@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CATALOG", "EXTRA", "STANDARD", "CatalogEntry"]
+from lkadv.metrics import STANDARD_CORRUPTIONS
+
+__all__ = ["CATALOG", "CatalogEntry"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class CatalogEntry:
     @property
     def standard(self) -> bool:
         """One of the 15 corruptions averaged into mCE."""
-        return self.category != "extra"
+        return self.name in STANDARD_CORRUPTIONS
 
     @property
     def fn(self) -> str:
@@ -65,6 +67,3 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("spatter", "extra", _S, True, "supersampled", "water drops or mud"),
     CatalogEntry("saturate", "extra", _D, False, "native", "HSV saturation scale and shift"),
 )
-
-STANDARD: tuple[str, ...] = tuple(e.name for e in CATALOG if e.standard)
-EXTRA: tuple[str, ...] = tuple(e.name for e in CATALOG if not e.standard)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lkadv.corruptions._catalog import CATALOG
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import CorruptionSpec
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lkadv._fetch import fetch
 from lkadv.datasets._idx import read_idx
+from lkadv.downloads import fetch
 from lkadv.errors import DataError
 
 __all__ = ["CLASSES", "load_fashion_mnist"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import DatasetSpec, Preprocessing
 

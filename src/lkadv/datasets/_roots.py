@@ -1,11 +1,16 @@
-"""Finding a dataset's root: config file, ``LKADV_DATA_<NAME>``, ``LKADV_DATA_ROOT``."""
+"""Finding a dataset's root: config file, ``LKADV_DATA_<NAME>``, ``LKADV_DATA_ROOT``.
+
+The variables are read from the mapping given (a run passes the snapshot its
+options took, :attr:`lkadv.config.RunOptions.environment`), else from
+:func:`lkadv.config.lkadv_environment`.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from lkadv.config import DATA_ROOT_VARIABLE, lkadv_environment
 from lkadv.errors import DataError
 from lkadv.specs import DatasetSpec
 
@@ -21,14 +26,14 @@ def find_root(
         ``(path, source)``; ``path`` is None when nothing points anywhere (shipped
         data, or not configured). The path may not exist.
     """
-    env = os.environ if env is None else env
+    env = lkadv_environment() if env is None else env
     configured = configured or {}
     if spec.name in configured:
         return Path(configured[spec.name]), f"[data] {spec.name} in the config file"
     if spec.env_var in env:
         return Path(env[spec.env_var]), f"environment variable {spec.env_var}"
-    if "LKADV_DATA_ROOT" in env and spec.root_folder:
-        return Path(env["LKADV_DATA_ROOT"]) / spec.root_folder, "LKADV_DATA_ROOT"
+    if DATA_ROOT_VARIABLE in env and spec.root_folder:
+        return Path(env[DATA_ROOT_VARIABLE]) / spec.root_folder, DATA_ROOT_VARIABLE
     return None, "shipped" if spec.shipped else "not configured"
 
 
@@ -47,7 +52,7 @@ def resolve_root(
     path, source = find_root(spec, configured, env)
     settings = (
         f'set [data] {spec.name} = "PATH" in lkadv.toml, the environment variable {spec.env_var}, '
-        f"or LKADV_DATA_ROOT (then the folder {spec.root_folder or spec.name!r} under it)"
+        f"or {DATA_ROOT_VARIABLE} (then the folder {spec.root_folder or spec.name!r} under it)"
     )
     layout = f" Expected layout: {spec.layout}." if spec.layout else ""
     if path is None:

@@ -1,28 +1,22 @@
-"""Executors run units; the driver plans, records and commits."""
+"""Executors: compute a plan's pending units on a device and report each to the runner."""
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.executors._base import Events, Executor, Lookup, UnitOutcome
     from lkadv.executors._device import pick_device, precision_support
-    from lkadv.executors._driver import DryRun, Progress, RunResult, dry_run, run
     from lkadv.executors._local import LocalExecutor, score
 
 __all__ = [
-    "DryRun",
     "Events",
     "Executor",
     "LocalExecutor",
     "Lookup",
-    "Progress",
-    "RunResult",
     "UnitOutcome",
-    "dry_run",
     "pick_device",
     "precision_support",
-    "run",
     "score",
 ]
 
@@ -35,11 +29,6 @@ __getattr__, __dir__ = lazy_attributes(
         "UnitOutcome": "lkadv.executors._base",
         "pick_device": "lkadv.executors._device",
         "precision_support": "lkadv.executors._device",
-        "Progress": "lkadv.executors._driver",
-        "DryRun": "lkadv.executors._driver",
-        "dry_run": "lkadv.executors._driver",
-        "RunResult": "lkadv.executors._driver",
-        "run": "lkadv.executors._driver",
         "LocalExecutor": "lkadv.executors._local",
         "score": "lkadv.executors._local",
     },

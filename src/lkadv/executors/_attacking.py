@@ -20,52 +20,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from lkadv._imports import resolve
-from lkadv.attacks._check import check_adversarial
-from lkadv.attacks._freeze import input_gradients_only
-from lkadv.attacks._norms import perturbation_norm
-from lkadv.attacks._trace import trace_engine
-from lkadv.attacks._worst import run_sequential, stage_generator
+from lkadv.attacks import build_attack, run_sequential, stage_generator, stages_of
+from lkadv.engine import check_adversarial, input_gradients_only, perturbation_norm, trace_engine
 from lkadv.executors._base import Events
-from lkadv.planner import Plan, Unit, resolve_members
-from lkadv.specs import AttackFn, AttackSpec
-from lkadv.store import Outcomes
+from lkadv.planner import Plan, Unit
+from lkadv.specs import AttackFn
+from lkadv.types import Outcomes, Precision
 
-__all__ = ["AttackContext", "attack_unit", "build_attack", "stages_of"]
+__all__ = ["AttackContext", "attack_unit"]
 
 Scorer = Callable[[nn.Module, torch.Tensor, torch.Tensor, int], tuple[np.ndarray, ...]]
-
-
-def _factory(spec: AttackSpec) -> Callable[..., AttackFn]:
-    return resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-
-
-def _params(spec: AttackSpec, config: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if k in spec.params or k == "norm"}
-
-
-def build_attack(spec: AttackSpec, config: dict[str, Any], specs: dict[str, AttackSpec]) -> AttackFn:
-    """The attack callable of a cell (composite members built from ``specs``)."""
-    params = _params(spec, config)
-    if spec.composite:
-        members = []
-        for member, member_config in resolve_members(config["members"], config["norm"], specs.__getitem__):
-            members.append((member.name, _factory(member)(**_params(member, member_config))))
-        params["members"] = members
-    return _factory(spec)(**params)
-
-
-def stages_of(attack: AttackFn, name: str) -> list[tuple[str, AttackFn]]:
-    """An attack's stages (``[(name, attack)]`` for a plain one)."""
-    stages = getattr(attack, "stages", None)
-    return list(stages) if stages else [(name, attack)]
 
 
 @dataclass
@@ -88,11 +59,87 @@ class AttackContext:
     batch: int
     events: Events
     score: Scorer
-    precision: str = "fp32"
+    precision: Precision = "fp32"
 
 
 def _grad_stats(model: nn.Module) -> Any:
     return getattr(model, "grad_stats", None)
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def _array(values: list[float | None]) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in values], np.float32)
+
+
+@dataclass
+class StagedState:
+    """Per-sample state of an attack unit between its stages (what a resumed unit starts from).
+
+    Attributes:
+        correct: Still correct (not broken by any stage so far).
+        pred: Prediction on the sample's current example.
+        margin: Smallest margin seen (NaN: not computed).
+        norms: Norm of the sample's last example.
+        broken_by: Name of the stage that broke the sample ("" if none).
+        stages: Per finished stage: name, attacked, broken, seconds.
+        rejected: Reduced-precision claims the fp32 re-check rejected.
+        claimed: Reduced-precision claims.
+        worst: Largest perturbation norm so far.
+        next_stage: The first stage still to run.
+    """
+
+    correct: np.ndarray
+    pred: np.ndarray
+    margin: np.ndarray
+    norms: np.ndarray
+    broken_by: np.ndarray
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    rejected: int = 0
+    claimed: int = 0
+    worst: float = 0.0
+    next_stage: int = 0
+
+    @classmethod
+    def start(cls, correct: np.ndarray, pred: np.ndarray) -> StagedState:
+        """The state before the first stage."""
+        n = len(correct)
+        nan = np.full(n, np.nan, np.float32)
+        return cls(correct, pred, nan.copy(), nan.copy(), np.full(n, "", dtype="<U64"))
+
+    def to_json(self, of: int) -> dict[str, Any]:
+        """JSON-ready form, stored in the ledger after a stage of ``of`` stages."""
+        return {
+            "correct": self.correct.tolist(),
+            "pred": self.pred.tolist(),
+            "margin": _floats(self.margin),
+            "perturbation": _floats(self.norms),
+            "broken_by": self.broken_by.tolist(),
+            "stages": self.stages,
+            "of": of,
+            "rejected": self.rejected,
+            "claimed": self.claimed,
+            "max_perturbation": self.worst,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], next_stage: int) -> StagedState:
+        """The state stored by :meth:`to_json` (older records lack the norms and stage names)."""
+        n = len(data["correct"])
+        return cls(
+            np.asarray(data["correct"], bool),
+            np.asarray(data["pred"], np.int64),
+            _array(data["margin"]),
+            _array(data.get("perturbation", [None] * n)),
+            np.asarray(data.get("broken_by", [""] * n), dtype="<U64"),
+            list(data["stages"]),
+            data["rejected"],
+            data["claimed"],
+            data["max_perturbation"],
+            next_stage,
+        )
 
 
 def attack_unit(
@@ -121,124 +168,128 @@ def attack_unit(
         ConfigError: If the attack cannot be built as configured.
     """
     threat = unit.cell.threat
-    config = dict(threat.config)
     spec = ctx.plan.attack_specs[threat.name]
-    attack = build_attack(spec, config, ctx.plan.attack_specs)
-    stages = stages_of(attack, threat.name)
-    eps = float(threat.eps or 0.0)
-    norm = config["norm"]
-    n = len(x)
-
+    stages = stages_of(build_attack(spec, dict(threat.config), ctx.plan.attack_specs.__getitem__), threat.name)
     skip = ~clean.correct
     pred = clean.pred.copy()
-    fooled_before = np.zeros(n, bool)
+    fooled_before = np.zeros(len(x), bool)
     if prev is not None:
         fooled_before = ~prev.correct & ~skip
         pred[fooled_before] = prev.pred[fooled_before]
         skip = skip | ~prev.correct
     attacked = ~skip
-    correct = attacked.copy()
-    margin = np.full(n, np.nan, np.float32)
-    # Per sample: the norm of its last example (the one that broke it, if any) and the stage that broke it.
-    norms = np.full(n, np.nan, np.float32)
-    broken_by = np.full(n, "", dtype="<U64")
-    stage_info: list[dict[str, Any]] = []
-    rejected = claimed = 0
-    worst = 0.0
-    first = 0
-
+    state = StagedState.start(attacked.copy(), pred)
     saved = ctx.events.saved_progress(unit) if len(stages) > 1 else None
     if saved is not None:
-        first, state = saved
-        correct = np.asarray(state["correct"], bool)
-        pred = np.asarray(state["pred"], np.int64)
-        margin = np.asarray([np.nan if m is None else m for m in state["margin"]], np.float32)
-        norms = np.asarray([np.nan if v is None else v for v in state.get("perturbation", [None] * n)], np.float32)
-        broken_by = np.asarray(state.get("broken_by", [""] * n), dtype="<U64")
-        stage_info = list(state["stages"])
-        rejected, claimed, worst = state["rejected"], state["claimed"], state["max_perturbation"]
-
+        state = StagedState.from_json(saved[1], saved[0])
     stats = _grad_stats(ctx.attack_model)
     if stats is not None:
         stats.reset()
-    base_gen = torch.Generator(device=x.device).manual_seed(unit.seed)
-    reduced = ctx.precision != "fp32"
-
     with trace_engine() as trace:  # which engine paths ran, recorded with the cell
-        for index in range(first, len(stages)):
-            name, fn = stages[index]
-            t0 = time.perf_counter()
-            todo = np.flatnonzero(correct & attacked)
-            gen = stage_generator(base_gen)
-            broken = 0
-            for i in range(0, len(todo), ctx.batch):
-                sel = todo[i : i + ctx.batch]
-                idx = torch.as_tensor(sel, device=x.device)
-                xb, yb = x[idx], y[idx]
-                with input_gradients_only(ctx.attack_model):  # plugin attacks too: see lkadv.attacks._freeze
-                    x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
-                check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if len(stages) > 1 else threat.name)
-                c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
-                if reduced:
-                    with torch.no_grad():
-                        claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()
-                    claimed += int(claims.sum())
-                    rejected += int((claims & c).sum())
-                hit = ~c
-                broken_by[sel[hit]] = name
-                correct[sel[hit]] = False
-                pred[sel[hit]] = p[hit]
-                margin[sel] = np.fmin(margin[sel], m)
-                broken += int(hit.sum())
-                ctx.events.unit_step(unit, name, index, len(stages), i + len(sel), len(todo))
-                if len(xb):
-                    sizes = perturbation_norm(x_adv - xb, norm).cpu().numpy()
-                    norms[sel] = sizes
-                    worst = max(worst, float(sizes.max()))
-            stage_info.append(
-                {"name": name, "attacked": len(todo), "broken": broken, "seconds": round(time.perf_counter() - t0, 4)}
-            )
-            if len(stages) > 1 and index + 1 < len(stages):
-                ctx.events.stage_finished(
-                    unit,
-                    index + 1,
-                    {
-                        "correct": correct.tolist(),
-                        "pred": pred.tolist(),
-                        "margin": [None if np.isnan(v) else float(v) for v in margin],
-                        "perturbation": [None if np.isnan(v) else float(v) for v in norms],
-                        "broken_by": broken_by.tolist(),
-                        "stages": stage_info,
-                        "of": len(stages),
-                        "rejected": rejected,
-                        "claimed": claimed,
-                        "max_perturbation": worst,
-                    },
-                )
-
+        _run_stages(ctx, unit, stages, (x, y), attacked, state)
     info: dict[str, Any] = {
         "attacked": int(attacked.sum()),
         "skipped_wrong_clean": int((~clean.correct).sum()),
         "skipped_fooled_smaller_eps": int(fooled_before.sum()),
-        "max_perturbation": worst,
-        "stages": stage_info,
+        "max_perturbation": state.worst,
+        "stages": state.stages,
     }
     if stats is not None:
         info["gradients"] = stats.as_dict()
     info["engine"] = trace.as_dict()
     if unit.shard == 0:
         ctx.events.cell_info(unit.cell, {"engine": info["engine"]})
-    if reduced:
-        info["precision"] = {"attack": ctx.precision, "claimed": claimed, "rejected_by_fp32": rejected}
-        shadow_n = ctx.plan.options.shadow_samples
-        if unit.shard == 0 and shadow_n > 0:
-            info["shadow"] = _shadow(ctx, stages, x, y, clean, (eps, norm), unit.seed, shadow_n)
-            # Also on the cell, so every export of the cell's result carries it.
-            ctx.events.cell_info(unit.cell, {"shadow": {**info["shadow"], "precision": ctx.precision}})
-    margin[~attacked] = np.nan
-    norms[~attacked] = np.nan
-    extras = {"perturbation": norms, "broken_by": broken_by}
-    return Outcomes(correct, pred, margin, attacked, extras=extras), info
+    _precision_info(ctx, unit, stages, (x, y), clean, state, info)
+    state.margin[~attacked] = np.nan
+    state.norms[~attacked] = np.nan
+    extras = {"perturbation": state.norms, "broken_by": state.broken_by}
+    return Outcomes(state.correct, state.pred, state.margin, attacked, extras=extras), info
+
+
+def _run_stages(
+    ctx: AttackContext,
+    unit: Unit,
+    stages: list[tuple[str, AttackFn]],
+    data: tuple[torch.Tensor, torch.Tensor],
+    attacked: np.ndarray,
+    state: StagedState,
+) -> None:
+    """Each stage from ``state.next_stage`` on the samples still standing; the state saved between stages."""
+    x = data[0]
+    base_gen = torch.Generator(device=x.device).manual_seed(unit.seed)
+    for index in range(state.next_stage, len(stages)):
+        name, fn = stages[index]
+        t0 = time.perf_counter()
+        todo = np.flatnonzero(state.correct & attacked)
+        gen = stage_generator(base_gen)
+        broken = 0
+        for i in range(0, len(todo), ctx.batch):
+            sel = todo[i : i + ctx.batch]
+            broken += _attack_batch(ctx, unit, (name, fn), len(stages) > 1, data, sel, gen, state)
+            ctx.events.unit_step(unit, name, index, len(stages), i + len(sel), len(todo))
+        state.stages.append(
+            {"name": name, "attacked": len(todo), "broken": broken, "seconds": round(time.perf_counter() - t0, 4)}
+        )
+        if len(stages) > 1 and index + 1 < len(stages):
+            ctx.events.stage_finished(unit, index + 1, state.to_json(len(stages)))
+
+
+def _attack_batch(
+    ctx: AttackContext,
+    unit: Unit,
+    stage: tuple[str, AttackFn],
+    staged: bool,
+    data: tuple[torch.Tensor, torch.Tensor],
+    sel: np.ndarray,
+    gen: torch.Generator,
+    state: StagedState,
+) -> int:
+    """One batch of one stage: attack, check, re-score in fp32; returns how many it broke."""
+    threat = unit.cell.threat
+    name, fn = stage
+    eps, norm = float(threat.eps or 0.0), str(threat.norm)
+    idx = torch.as_tensor(sel, device=data[0].device)
+    xb, yb = data[0][idx], data[1][idx]
+    with input_gradients_only(ctx.attack_model):  # plugin attacks too: see lkadv.engine.input_gradients_only
+        x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
+    check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if staged else threat.name)
+    c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
+    if ctx.precision != "fp32":
+        with torch.no_grad():
+            claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()
+        state.claimed += int(claims.sum())
+        state.rejected += int((claims & c).sum())
+    hit = ~c
+    state.broken_by[sel[hit]] = name
+    state.correct[sel[hit]] = False
+    state.pred[sel[hit]] = p[hit]
+    state.margin[sel] = np.fmin(state.margin[sel], m)
+    if len(xb):
+        sizes = perturbation_norm(x_adv - xb, norm).cpu().numpy()
+        state.norms[sel] = sizes
+        state.worst = max(state.worst, float(sizes.max()))
+    return int(hit.sum())
+
+
+def _precision_info(
+    ctx: AttackContext,
+    unit: Unit,
+    stages: list[tuple[str, AttackFn]],
+    data: tuple[torch.Tensor, torch.Tensor],
+    clean: Outcomes,
+    state: StagedState,
+    info: dict[str, Any],
+) -> None:
+    """Under bf16/fp16: the fp32 re-check counts and, on the first shard, the fp32 shadow."""
+    if ctx.precision == "fp32":
+        return
+    info["precision"] = {"attack": ctx.precision, "claimed": state.claimed, "rejected_by_fp32": state.rejected}
+    shadow_n = ctx.plan.options.shadow_samples
+    if unit.shard == 0 and shadow_n > 0:
+        ball = (float(unit.cell.threat.eps or 0.0), str(unit.cell.threat.norm))
+        info["shadow"] = _shadow(ctx, stages, data[0], data[1], clean, ball, unit.seed, shadow_n)
+        # Also on the cell, so every export of the cell's result carries it.
+        ctx.events.cell_info(unit.cell, {"shadow": {**info["shadow"], "precision": ctx.precision}})
 
 
 def _shadow(

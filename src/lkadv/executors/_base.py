@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lkadv.planner import Cell, Plan, Unit
 from lkadv.specs import ModelSpec
-from lkadv.store import Outcomes
+from lkadv.types import Outcomes
 
 if TYPE_CHECKING:
     from torch import nn

@@ -14,15 +14,16 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from lkadv._imports import resolve
-from lkadv.attacks._sanity import probe_model
-from lkadv.corruptions import apply_protocol
+from lkadv.attacks import probe_model
+from lkadv.corruptions import apply_protocol, output_problem
+from lkadv.engine import use_engine
 from lkadv.errors import LkadvError, ModelContractError, describe
 from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
@@ -30,7 +31,7 @@ from lkadv.executors._device import pick_device
 from lkadv.models import HeadedClassifier, build_classifier
 from lkadv.planner import Cell, Plan, Unit, derive_seed
 from lkadv.specs import CorruptionSpec, ModelSpec
-from lkadv.store import Outcomes
+from lkadv.types import Outcomes, Precision, resolve
 
 __all__ = ["LocalExecutor", "score", "score_extras"]
 
@@ -92,7 +93,7 @@ def score_extras(
 class _Models:
     """Each model built once per run (and merged, and checked), then kept."""
 
-    def __init__(self, device: torch.device, precision: str, head: Any, events: Events, plan: Plan) -> None:
+    def __init__(self, device: torch.device, precision: Precision, head: Any, events: Events, plan: Plan) -> None:
         self._device, self._precision, self._head, self._events, self._plan = device, precision, head, events, plan
         self._built: dict[str, tuple[HeadedClassifier, HeadedClassifier] | None] = {}
 
@@ -124,6 +125,38 @@ class _Models:
         return self._built[spec.name]
 
 
+@dataclass
+class _Run:
+    """What the executor keeps across the shards of one run."""
+
+    plan: Plan
+    pending: set[tuple[str, int]]
+    lookup: Lookup
+    events: Events
+    models: _Models
+    failed: set[str] = field(default_factory=set)
+    probed: set[str] = field(default_factory=set)
+    cells_by_model: dict[str, list[Cell]] = field(default_factory=dict)
+    previous: dict[str, Cell] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for cell in self.plan.cells:
+            self.cells_by_model.setdefault(cell.model.name, []).append(cell)
+        self.previous = _previous_eps(self.plan.cells)
+
+
+@dataclass
+class _Shard:
+    """What the units of one shard share: labels, corrupted batches, outcomes computed here."""
+
+    shard: int
+    start: int
+    stop: int
+    y: torch.Tensor
+    corrupted: dict[tuple[str, str], torch.Tensor] = field(default_factory=dict)
+    done: dict[str, Outcomes] = field(default_factory=dict)
+
+
 class LocalExecutor:
     """Runs units in this process on one device.
 
@@ -136,84 +169,105 @@ class LocalExecutor:
         self._extras: Any = None
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
-        """Compute every pending unit of ``plan``, shard by shard."""
-        head = plan.dataset.head
-        head_fn = resolve(head) if isinstance(head, str) else head
-        extras_ref = plan.dataset.extras
-        self._extras = resolve(extras_ref) if isinstance(extras_ref, str) else extras_ref
-        models = _Models(self.device, plan.options.precision, head_fn, events, plan)
-        failed: set[str] = set()
-        cells_by_model: dict[str, list[Cell]] = {}
-        for cell in plan.cells:
-            cells_by_model.setdefault(cell.model.name, []).append(cell)
-        previous = _previous_eps(plan.cells)
-        probed: set[str] = set()
+        """Compute every pending unit of ``plan``, shard by shard, with the plan's engine options."""
+        self._extras = resolve(plan.dataset.extras)
+        run = _Run(
+            plan,
+            pending,
+            lookup,
+            events,
+            _Models(self.device, plan.options.precision, resolve(plan.dataset.head), events, plan),
+        )
+        with use_engine(plan.engine):
+            for shard in range(plan.n_shards):
+                if any((c.key, shard) in pending for c in plan.cells):
+                    self._shard(run, shard)
 
-        for shard in range(plan.n_shards):
-            if not any((c.key, shard) in pending for c in plan.cells):
+    def _shard(self, run: _Run, shard: int) -> None:
+        """Every pending unit of one shard: images loaded once per preprocessing, models in order."""
+        plan = run.plan
+        start, stop = plan.shard_bounds(shard)
+        positions = plan.subset.positions[start:stop]
+        y = plan.imageset.labels[list(positions)].to(self.device)
+        images: dict[str, torch.Tensor] = {}
+        shared = _Shard(shard, start, stop, y)
+        for model in plan.models:
+            cells = run.cells_by_model[model.name]
+            if not any((c.key, shard) in run.pending for c in cells):
                 continue
-            start, stop = plan.shard_bounds(shard)
-            positions = plan.subset.positions[start:stop]
-            y = plan.imageset.labels[list(positions)].to(self.device)
-            images: dict[str, torch.Tensor] = {}
-            corrupted: dict[tuple[str, str], torch.Tensor] = {}
-            done_here: dict[str, Outcomes] = {}
-            for model in plan.models:
-                cells = cells_by_model[model.name]
-                if not any((c.key, shard) in pending for c in cells):
-                    continue
-                built = models.get(model)
-                if built is None:
-                    continue
-                attack_model, score_model = built
-                pre = cells[0].preprocessing
-                if pre.key() not in images:
-                    images[pre.key()] = self._load(plan, positions, pre)
-                x = images[pre.key()]
-                if model.name not in probed and any(
-                    c.threat.kind == "attack" and (c.key, shard) in pending for c in cells
-                ):
-                    probed.add(model.name)
-                    try:
-                        self._probe(attack_model, score_model, x, y, _clean_cell(cells), events)
-                    except Exception as exc:  # the model's own forward failed: its cells fail, the run goes on
-                        if plan.options.strict_plugins and not isinstance(exc, LkadvError):
-                            raise
-                        for cell in cells:
-                            failed.add(cell.key)
-                            events.cell_failed(cell, f"model {model.name!r} failed its probe: {describe(exc)}")
-                        continue
+            built = run.models.get(model)
+            if built is None:
+                continue
+            pre = cells[0].preprocessing
+            if pre.key() not in images:
+                images[pre.key()] = self._load(plan, positions, pre)
+            if self._probed(run, model, cells, built, (images[pre.key()], y), shard):
                 for cell in cells:
-                    if cell.key in failed:
-                        continue
-                    unit = Unit(cell, shard, start, stop)
-                    if (cell.key, shard) not in pending:
-                        continue
-                    t0 = time.perf_counter()
-                    try:
-                        if cell.threat.kind == "clean":
-                            out, info = self._clean(score_model, x, y, plan.batch_size, self._extras)
-                        elif cell.threat.kind == "corruption":
-                            out, info = self._corruption(plan, cell, shard, x, y, score_model, corrupted)
-                        else:
-                            prev_cell = previous.get(cell.key)
-                            if prev_cell is not None and prev_cell.key in failed:
-                                raise LkadvError(f"not run: it builds on {prev_cell.threat.label}, which failed")
-                            clean = self._dependency(_clean_cell(cells), shard, done_here, lookup)
-                            prev = self._dependency(prev_cell, shard, done_here, lookup) if prev_cell else None
-                            ctx = AttackContext(
-                                plan, attack_model, score_model, plan.batch_size, events, score, plan.options.precision
-                            )
-                            out, info = attack_unit(ctx, unit, x, y, clean, prev)
-                    except Exception as exc:  # plugin code (model, attack, corruption): only this cell fails
-                        if plan.options.strict_plugins and not isinstance(exc, LkadvError):
-                            raise
-                        failed.add(cell.key)
-                        events.cell_failed(cell, describe(exc))
-                        continue
-                    done_here[cell.key] = out
-                    info = {**info, "settings": self._settings(plan, unit)}
-                    events.unit_finished(unit, UnitOutcome(out, time.perf_counter() - t0, info))
+                    if cell.key not in run.failed and (cell.key, shard) in run.pending:
+                        self._unit(run, Unit(cell, shard, start, stop), cells, built, images[pre.key()], shared)
+
+    def _probed(
+        self,
+        run: _Run,
+        model: ModelSpec,
+        cells: list[Cell],
+        built: tuple[HeadedClassifier, HeadedClassifier],
+        data: tuple[torch.Tensor, torch.Tensor],
+        shard: int,
+    ) -> bool:
+        """Probe a model once before its first pending attack unit; False if its forward pass failed."""
+        if model.name in run.probed or not any(
+            c.threat.kind == "attack" and (c.key, shard) in run.pending for c in cells
+        ):
+            return True
+        run.probed.add(model.name)
+        try:
+            self._probe(built[0], built[1], data[0], data[1], _clean_cell(cells), run.events)
+        except Exception as exc:  # the model's own forward failed: its cells fail, the run goes on
+            if run.plan.options.strict_plugins and not isinstance(exc, LkadvError):
+                raise
+            for cell in cells:
+                run.failed.add(cell.key)
+                run.events.cell_failed(cell, f"model {model.name!r} failed its probe: {describe(exc)}")
+            return False
+        return True
+
+    def _unit(
+        self,
+        run: _Run,
+        unit: Unit,
+        cells: list[Cell],
+        built: tuple[HeadedClassifier, HeadedClassifier],
+        x: torch.Tensor,
+        shared: _Shard,
+    ) -> None:
+        """Compute one unit and hand it to the driver; a failure fails its cell only."""
+        plan, cell, y = run.plan, unit.cell, shared.y
+        attack_model, score_model = built
+        t0 = time.perf_counter()
+        try:
+            if cell.threat.kind == "clean":
+                out, info = self._clean(score_model, x, y, plan.batch_size, self._extras)
+            elif cell.threat.kind == "corruption":
+                out, info = self._corruption(plan, cell, unit.shard, x, y, score_model, shared.corrupted)
+            else:
+                prev_cell = run.previous.get(cell.key)
+                if prev_cell is not None and prev_cell.key in run.failed:
+                    raise LkadvError(f"not run: it builds on {prev_cell.threat.label}, which failed")
+                clean = self._dependency(_clean_cell(cells), unit.shard, shared.done, run.lookup)
+                prev = self._dependency(prev_cell, unit.shard, shared.done, run.lookup) if prev_cell else None
+                precision = plan.options.precision
+                ctx = AttackContext(plan, attack_model, score_model, plan.batch_size, run.events, score, precision)
+                out, info = attack_unit(ctx, unit, x, y, clean, prev)
+        except Exception as exc:  # plugin code (model, attack, corruption): only this cell fails
+            if plan.options.strict_plugins and not isinstance(exc, LkadvError):
+                raise
+            run.failed.add(cell.key)
+            run.events.cell_failed(cell, describe(exc))
+            return
+        shared.done[cell.key] = out
+        info = {**info, "settings": self._settings(plan, unit)}
+        run.events.unit_finished(unit, UnitOutcome(out, time.perf_counter() - t0, info))
 
     # ------------------------------------------------------------------ steps
 
@@ -285,21 +339,12 @@ class LocalExecutor:
         cache_key = (threat.id, cell.preprocessing.key())
         if cache_key not in cache:
             spec: CorruptionSpec = plan.corruption_specs[threat.name]
-            fn = resolve(spec.fn) if isinstance(spec.fn, str) else spec.fn
+            fn = resolve(spec.fn)
             gen = torch.Generator(device=x.device).manual_seed(_corruption_seed(plan, threat.id, shard))
             xc = fn(x, threat.severity, gen)
-            if not isinstance(xc, torch.Tensor) or xc.shape != x.shape:
-                got = tuple(xc.shape) if isinstance(xc, torch.Tensor) else type(xc).__name__
-                raise LkadvError(
-                    f"corruption {threat.name!r} returned {got}, expected a tensor of shape {tuple(x.shape)}"
-                )
-            if xc.dtype != x.dtype or xc.device != x.device:
-                raise LkadvError(
-                    f"corruption {threat.name!r} returned {xc.dtype} on {xc.device}, expected {x.dtype} on {x.device}"
-                )
-            # NaN fails both comparisons, so it is caught here too.
-            if not bool(((xc >= 0) & (xc <= 1)).all()):
-                raise LkadvError(f"corruption {threat.name!r} returned values outside [0, 1] (or NaN)")
+            problem = output_problem(f"corruption {threat.name!r}", x, xc)
+            if problem is not None:
+                raise LkadvError(problem[1])
             cache[cache_key] = apply_protocol(xc, dict(threat.config)["protocol"])
         correct, pred, margin, more = score_extras(model, cache[cache_key], y, plan.batch_size, self._extras)
         return Outcomes(correct, pred, margin, np.zeros(len(x), bool), extras=more), {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import ExecutorSpec
 

@@ -6,7 +6,7 @@ modules such as the benchmark name lists can share the corruption names.
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.metrics._accuracy import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lkadv._imports import resolve
 from lkadv.metrics._summary import ReportSection
 from lkadv.plugins import PluginHost
 from lkadv.store import Ledger
+from lkadv.types import resolve
 
 __all__ = ["benchmark_table"]
 
@@ -41,7 +41,7 @@ def benchmark_table(ledger: Ledger, host: PluginHost) -> ReportSection:
         if dataset in host.registries.datasets:
             spec = host.registries.datasets.get(dataset)
             ref = spec.benchmark
-            fn = _top1 if ref is None else (resolve(ref) if isinstance(ref, str) else ref)
+            fn = _top1 if ref is None else (resolve(ref))
         else:
             fn = _top1
         ids = ledger.subset_ids(digest)

@@ -1,28 +1,29 @@
-"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging, BatchNorm folding, identity."""
+"""The model contract at run time: the Classifier wrapper, safe checkpoints, merging, identity."""
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.models._build import BuildReport, build_classifier, reparameterize
     from lkadv.models._checkpoints import load_into, read_state_dict, state_dict_misfit
-    from lkadv.models._classifier import PRECISIONS, Classifier, GradStats, adapt_output
-    from lkadv.models._folding import fold_batchnorm
-    from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
+    from lkadv.models._classifier import Classifier, adapt_output, autocast_dtype
+    from lkadv.models._fusion import bn_affine, fuse_conv_bn, pad_kernel_to
+    from lkadv.models._gradients import LOSS_SCALE_TARGET, GradStats
     from lkadv.models._headed import HeadedClassifier
     from lkadv.models._identity import ModelIdentity, identify_network
 
 __all__ = [
-    "PRECISIONS",
+    "LOSS_SCALE_TARGET",
     "BuildReport",
     "Classifier",
     "GradStats",
     "HeadedClassifier",
     "ModelIdentity",
     "adapt_output",
+    "autocast_dtype",
+    "bn_affine",
     "build_classifier",
-    "fold_batchnorm",
     "fuse_conv_bn",
     "identify_network",
     "load_into",
@@ -35,17 +36,18 @@ __all__ = [
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
-        "PRECISIONS": "lkadv.models._classifier",
         "Classifier": "lkadv.models._classifier",
-        "GradStats": "lkadv.models._classifier",
         "adapt_output": "lkadv.models._classifier",
+        "autocast_dtype": "lkadv.models._classifier",
+        "LOSS_SCALE_TARGET": "lkadv.models._gradients",
+        "GradStats": "lkadv.models._gradients",
         "BuildReport": "lkadv.models._build",
         "build_classifier": "lkadv.models._build",
         "reparameterize": "lkadv.models._build",
         "load_into": "lkadv.models._checkpoints",
         "read_state_dict": "lkadv.models._checkpoints",
         "state_dict_misfit": "lkadv.models._checkpoints",
-        "fold_batchnorm": "lkadv.models._folding",
+        "bn_affine": "lkadv.models._fusion",
         "fuse_conv_bn": "lkadv.models._fusion",
         "pad_kernel_to": "lkadv.models._fusion",
         "HeadedClassifier": "lkadv.models._headed",

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lkadv._imports import resolve
 from lkadv.errors import ModelContractError
 from lkadv.models._classifier import Classifier
 from lkadv.specs import ModelSpec
+from lkadv.types import Precision, resolve
 
 __all__ = ["BuildReport", "build_classifier", "reparameterize"]
 
@@ -65,7 +65,7 @@ def build_classifier(
     spec: ModelSpec,
     *,
     device: torch.device | str = "cpu",
-    precision: str = "fp32",
+    precision: Precision = "fp32",
     merge: bool = True,
     network: nn.Module | None = None,
     channels_last: bool = True,
@@ -91,7 +91,7 @@ def build_classifier(
         ModelContractError: If merging changed the logits beyond tolerance.
     """
     if network is None:
-        factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
+        factory = resolve(spec.factory)
         network = factory(**spec.factory_kwargs)
     if not isinstance(network, nn.Module):
         raise ModelContractError(f"factory of model {spec.name!r} returned {type(network).__name__}, not nn.Module")

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lkadv._fetch import looks_like_html
+from lkadv.downloads import looks_like_html
 from lkadv.errors import WeightsError
 
 __all__ = ["check_checkpoint_file", "load_into", "read_state_dict", "state_dict_misfit"]

@@ -2,141 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
-from torch.autograd.function import FunctionCtx, once_differentiable
 
 from lkadv.errors import ModelContractError
+from lkadv.models._gradients import GradStats, scale_logits, watch_input
+from lkadv.types import PRECISIONS, Precision
 
-__all__ = ["LOSS_SCALE_TARGET", "PRECISIONS", "Classifier", "GradStats", "adapt_output"]
-
-PRECISIONS: Mapping[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-# fp16 loss scaling: each sample's logit gradient is scaled by a power of two so that its
-# largest entry is about this size before it enters the fp16 network. fp16 represents
-# 6e-8 .. 65504: the target leaves ~12 binary orders of magnitude below for gradients that
-# shrink through the network and 8 above for gradients that grow.
-LOSS_SCALE_TARGET = 2.0**8
+__all__ = ["Classifier", "adapt_output", "autocast_dtype"]
 
 
-@dataclass
-class GradStats:
-    """What the input gradients of a Classifier looked like (counted per sample row).
-
-    Attributes:
-        rows: Sample gradients computed.
-        zero_rows: Rows that were entirely zero (no direction to follow).
-        nonfinite_rows: Rows that overflowed (inf/NaN); they are zeroed, and counted here.
-        scaled_rows: Rows that went through fp16 loss scaling.
-    """
-
-    rows: int = 0
-    zero_rows: int = 0
-    nonfinite_rows: int = 0
-    scaled_rows: int = 0
-    # Attacks may run the backward passes of one batch on several CPU threads at once.
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def reset(self) -> None:
-        """Start counting again."""
-        with self._lock:
-            self.rows = self.zero_rows = self.nonfinite_rows = self.scaled_rows = 0
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle and copy the counts, not the lock."""
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
-    def add(self, *, rows: int = 0, zero_rows: int = 0, nonfinite_rows: int = 0, scaled_rows: int = 0) -> None:
-        """Count more rows (thread-safe)."""
-        with self._lock:
-            self.rows += rows
-            self.zero_rows += zero_rows
-            self.nonfinite_rows += nonfinite_rows
-            self.scaled_rows += scaled_rows
-
-    def as_dict(self) -> dict[str, int]:
-        """JSON-ready form."""
-        return {
-            "rows": self.rows,
-            "zero_rows": self.zero_rows,
-            "nonfinite_rows": self.nonfinite_rows,
-            "scaled_rows": self.scaled_rows,
-        }
-
-
-class _Pass:
-    """State shared by the two ends of one forward pass during its backward pass."""
-
-    def __init__(self, stats: GradStats, scale: bool) -> None:
-        self.stats = stats
-        self.scale_enabled = scale
-        self.scale: torch.Tensor | None = None
-
-
-def _rows(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1)
-
-
-class _ScaleLogitGrad(torch.autograd.Function):
-    """Identity on the logits; on the way back, per-sample loss scaling for fp16."""
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, logits: torch.Tensor, state: _Pass) -> torch.Tensor:
-        ctx.state = state  # type: ignore[attr-defined]
-        return logits.view_as(logits)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        state: _Pass = ctx.state  # type: ignore[attr-defined]
-        if not state.scale_enabled:
-            return grad, None
-        top = _rows(grad).abs().amax(1)
-        # A power of two, so that unscaling at the input is exact.
-        exponent = torch.where(top > 0, torch.floor(torch.log2(LOSS_SCALE_TARGET / top.clamp_min(1e-30))), 0.0)
-        scale = torch.exp2(exponent.clamp(-60, 120))
-        state.scale = scale
-        return grad * scale.view(-1, *([1] * (grad.ndim - 1))), None
-
-
-class _WatchInputGrad(torch.autograd.Function):
-    """Identity on the input; on the way back, unscale, zero overflowed rows and count."""
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: torch.Tensor, state: _Pass) -> torch.Tensor:
-        ctx.state = state  # type: ignore[attr-defined]
-        return x.view_as(x)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        state: _Pass = ctx.state  # type: ignore[attr-defined]
-        grad = grad.float()
-        shape = (-1, *([1] * (grad.ndim - 1)))
-        scaled = 0
-        if state.scale is not None:
-            grad = grad / state.scale.view(shape)
-            scaled = int(grad.shape[0])
-        finite = torch.isfinite(_rows(grad)).all(1)
-        grad = torch.where(finite.view(shape), grad, torch.zeros((), dtype=grad.dtype, device=grad.device))
-        zero = _rows(grad).abs().amax(1) == 0
-        state.stats.add(
-            rows=int(grad.shape[0]),
-            zero_rows=int((zero & finite).sum()),
-            nonfinite_rows=int((~finite).sum()),
-            scaled_rows=scaled,
-        )
-        return grad, None
+def autocast_dtype(precision: Precision) -> torch.dtype | None:
+    """The autocast dtype of a precision (None: fp32, no autocast)."""
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 def adapt_output(out: Any) -> torch.Tensor:
@@ -182,7 +64,7 @@ class Classifier(nn.Module):
     back (:attr:`grad_stats` counts all-zero and overflowed sample gradients),
     and under fp16 it applies per-sample loss scaling: each sample's logit
     gradient is multiplied by a power of two that brings its largest entry to
-    :data:`LOSS_SCALE_TARGET` before it enters the fp16 network, and divided out
+    :data:`lkadv.models.LOSS_SCALE_TARGET` before it enters the fp16 network, and divided out
     again (exactly) at the input. Any attack benefits, native or not, since it
     happens inside the model.
 
@@ -204,7 +86,7 @@ class Classifier(nn.Module):
         mean: Sequence[float],
         std: Sequence[float],
         num_classes: int,
-        precision: str = "fp32",
+        precision: Precision = "fp32",
         name: str = "model",
         channels_last: bool = False,
     ) -> None:
@@ -238,7 +120,7 @@ class Classifier(nn.Module):
         """Device of the network's buffers and parameters."""
         return self.mean.device
 
-    def with_precision(self, precision: str) -> Classifier:
+    def with_precision(self, precision: Precision) -> Classifier:
         """A view of the same network running at another precision (shares weights)."""
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
@@ -250,11 +132,11 @@ class Classifier(nn.Module):
         The view keeps the normalization, precision and memory format, and
         counts its gradients in this Classifier's :attr:`grad_stats`. Attacks
         use it to differentiate a faster equivalent network
-        (see :func:`lkadv.models.fold_batchnorm`).
+        (see :func:`lkadv.engine.fold_batchnorm`).
         """
         return self._view(network, self.precision, self.grad_stats)
 
-    def _view(self, network: nn.Module, precision: str, stats: GradStats) -> Classifier:
+    def _view(self, network: nn.Module, precision: Precision, stats: GradStats) -> Classifier:
         twin = Classifier.__new__(Classifier)
         nn.Module.__init__(twin)
         twin.network = network
@@ -271,12 +153,11 @@ class Classifier(nn.Module):
         x = x.to(self.device)
         state = None
         if torch.is_grad_enabled() and x.requires_grad:
-            state = _Pass(self.grad_stats, scale=self.precision == "fp16")
-            x = _WatchInputGrad.apply(x, state)
+            x, state = watch_input(x, self.grad_stats, scale=self.precision == "fp16")
         z = (x - self.mean) / self.std
         if self.channels_last and z.ndim == 4:
             z = z.contiguous(memory_format=torch.channels_last)
-        dtype = PRECISIONS[self.precision]
+        dtype = autocast_dtype(self.precision)
         ctx = torch.autocast(self.device.type, dtype=dtype) if dtype is not None else nullcontext()
         with ctx:
             out = adapt_output(self.network(z))
@@ -286,5 +167,5 @@ class Classifier(nn.Module):
             )
         out = out.float()
         if state is not None:
-            out = _ScaleLogitGrad.apply(out, state)
+            out = scale_logits(out, state)
         return out

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from lkadv.models._classifier import Classifier, GradStats
+from lkadv.models._classifier import Classifier
+from lkadv.models._gradients import GradStats
 
 __all__ = ["HeadedClassifier"]
 

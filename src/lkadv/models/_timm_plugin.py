@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lkadv.errors import SelectionError, WeightsError
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import ModelSpec
 
@@ -73,7 +73,7 @@ def spec_for(rest: str) -> ModelSpec:
         path = Path(file).expanduser()
         if not path.is_file():
             raise SelectionError(f"timm:{name}: weights file {path} does not exist")
-        from lkadv._fetch import sha256_file
+        from lkadv.downloads import sha256_file
 
         weights_id, pretrained, file = f"sha256:{sha256_file(path)}", True, str(path.resolve())
     elif pretrained:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import json
 from collections.abc import Iterator, Mapping
@@ -11,20 +10,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lkadv import __version__
-from lkadv._imports import resolve
+from lkadv._version import __version__
+from lkadv.attacks import resolve_members
 from lkadv.config import RunOptions
 from lkadv.corruptions import protocol_config
-from lkadv.datasets._roots import resolve_root
-from lkadv.errors import ConfigError, DataError, LkadvError
-from lkadv.planner._members import resolve_members
+from lkadv.engine import EngineOptions
+from lkadv.errors import ConfigError, LkadvError
 from lkadv.planner._seeds import derive_seed
-from lkadv.planner._subsets import Subset, balanced_subset, named_subset
+from lkadv.planner._subsets import Subset
 from lkadv.planner._threats import Threat
 from lkadv.plugins import PluginHost
+from lkadv.registries import Registry
 from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ImageSet, LoadContext, ModelSpec, Preprocessing
+from lkadv.types import resolve
 
-__all__ = ["Cell", "Plan", "Unit", "make_plan"]
+__all__ = ["Cell", "Plan", "PlanData", "Unit", "make_plan", "preprocessing_for"]
 
 
 @dataclass(frozen=True)
@@ -73,36 +73,52 @@ class Unit:
         return self.stop - self.start
 
 
+@dataclass(frozen=True)
+class PlanData:
+    """The samples a plan runs on: found, loaded and prepared by the run's data step.
+
+    Attributes:
+        root: The dataset root (None for shipped data).
+        context: What the loader was given besides root and preprocessing.
+        imagesets: The samples under each preprocessing the plan's models use, by its key.
+        subset: The samples used.
+        info: Facts about the data (listing counts, unreadable images left out,
+            prepared-cache entries), recorded with the run.
+    """
+
+    root: Path | None
+    context: LoadContext
+    imagesets: Mapping[str, ImageSet]
+    subset: Subset
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Plan:
     """Everything a run will compute.
 
+    A plan is made from options and registries alone (:func:`make_plan` reads no
+    file); :meth:`with_data` binds it to the samples the data step found, which
+    keys its cells on the subset and gives it units.
+
     Attributes:
         options: The run options.
         dataset: The dataset spec.
-        root: Its root (None for shipped data).
-        imageset: The samples, under the first model's preprocessing.
-        subset: The samples used.
         models: Selected models, in order.
         threats: Threats, in execution order (clean, corruptions, attacks by family and eps).
         cells: Every model x threat.
         batch_size: Batch size.
         shard_size: Samples per unit.
         providers: Plugin name and version behind each spec name.
-        attack_specs: Selected attacks by name.
+        attack_specs: Selected attacks by name (composite members included).
         corruption_specs: Selected corruptions by name.
         mce_baseline: Model that normalizes CE/mCE in the report (None: AlexNet's
             published errors in the ImageNet label space, else no normalization).
-        context: What the loader was given besides root and preprocessing.
-        data_info: Facts about the data (listing counts, unreadable images left
-            out, prepared-cache entries), recorded with the run.
+        data: The samples, once the data step has run.
     """
 
     options: RunOptions
     dataset: DatasetSpec
-    root: Path | None
-    imageset: ImageSet
-    subset: Subset
     models: list[ModelSpec]
     threats: list[Threat]
     cells: list[Cell]
@@ -112,20 +128,62 @@ class Plan:
     attack_specs: dict[str, AttackSpec] = field(default_factory=dict)
     corruption_specs: dict[str, CorruptionSpec] = field(default_factory=dict)
     mce_baseline: str | None = None
-    _imagesets: dict[str, ImageSet] = field(default_factory=dict, repr=False)
-    context: LoadContext = field(default_factory=LoadContext)
-    data_info: dict[str, Any] = field(default_factory=dict)
+    data: PlanData | None = None
+
+    def _data(self) -> PlanData:
+        if self.data is None:
+            raise LkadvError("the plan has no data yet: run lkadv.runner.prepare_data(plan) first")
+        return self.data
+
+    @property
+    def root(self) -> Path | None:
+        """The dataset root (None for shipped data)."""
+        return self._data().root
+
+    @property
+    def subset(self) -> Subset:
+        """The samples used."""
+        return self._data().subset
+
+    @property
+    def imageset(self) -> ImageSet:
+        """The samples under the first model's preprocessing."""
+        return self.imageset_for(self.cells[0].preprocessing)
+
+    @property
+    def context(self) -> LoadContext:
+        """What the loader was given besides root and preprocessing."""
+        return self._data().context
+
+    @property
+    def data_info(self) -> Mapping[str, Any]:
+        """Facts about the data, recorded with the run."""
+        return self._data().info
+
+    @property
+    def engine(self) -> EngineOptions:
+        """How the attack engine computes (from the options; not part of any cell's identity)."""
+        return EngineOptions(fold_bn=self.options.fold_bn, cpu_lanes=self.options.cpu_lanes)
 
     def imageset_for(self, preprocessing: Preprocessing) -> ImageSet:
-        """The samples under a given preprocessing (loaded once per preprocessing).
+        """The samples under one of the plan's preprocessings."""
+        return self._data().imagesets[preprocessing.key()]
 
-        Raises:
-            DataError: If the loader gives other samples than for the first preprocessing.
-        """
-        key = preprocessing.key()
-        if key not in self._imagesets:
-            self._imagesets[key] = _load_same(self.dataset, self.root, preprocessing, self.context, self.imageset)
-        return self._imagesets[key]
+    def preprocessings(self) -> list[Preprocessing]:
+        """The distinct eval transforms of the plan's models, first model first."""
+        seen: dict[str, Preprocessing] = {}
+        for cell in self.cells:
+            seen.setdefault(cell.preprocessing.key(), cell.preprocessing)
+        return list(seen.values())
+
+    def with_data(self, data: PlanData) -> Plan:
+        """The plan on these samples: each cell keyed on the subset drawn."""
+        subset = {"subset": data.subset.digest, "n": len(data.subset)}
+        cells = []
+        for cell in self.cells:
+            material = {**cell.material, "dataset": {**cell.material["dataset"], **subset}}
+            cells.append(replace(cell, key=_material_key(material), material=material))
+        return replace(self, cells=cells, data=data)
 
     @property
     def n_shards(self) -> int:
@@ -184,93 +242,18 @@ class Plan:
         }
 
 
-def _call_loader(dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext) -> ImageSet:
-    loader = resolve(dataset.loader) if isinstance(dataset.loader, str) else dataset.loader
-    try:
-        takes_context = "context" in inspect.signature(loader).parameters
-    except (TypeError, ValueError):
-        takes_context = False
-    imageset: ImageSet = loader(root, pre, context=context) if takes_context else loader(root, pre)
-    return imageset
-
-
-def _load(dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext) -> ImageSet:
-    """The loader's samples; any other error than lkadv's own is the plugin's, reported as a DataError."""
-    try:
-        return _call_loader(dataset, root, pre, context)
-    except LkadvError:
-        raise
-    except Exception as exc:  # the dataset plugin's own code: every cell needs it, so the run cannot start
-        raise DataError(
-            f"dataset {dataset.name!r}: its loader raised {type(exc).__name__}: {exc} (root {root})"
-        ) from exc
-
-
-def _load_same(
-    dataset: DatasetSpec, root: Path | None, pre: Preprocessing, context: LoadContext, first: ImageSet
-) -> ImageSet:
-    imageset = _load(dataset, root, pre, context)
-    if list(imageset.ids) != list(first.ids):
-        raise DataError(f"dataset {dataset.name!r} lists other samples under preprocessing {pre.key()}")
-    return imageset
-
-
 def preprocessing_for(dataset: DatasetSpec, model: ModelSpec) -> Preprocessing:
     """The model's eval transform, after the dataset's override (ImageNet-C's no-resize rule)."""
     pre = Preprocessing.for_model(model)
     if dataset.adjust_preprocessing is None:
         return pre
     adjust = dataset.adjust_preprocessing
-    fn = resolve(adjust) if isinstance(adjust, str) else adjust
+    fn = resolve(adjust)
     adjusted: Preprocessing = fn(pre)
     return adjusted
 
 
-def _draw(imageset: ImageSet, options: RunOptions, dataset: DatasetSpec) -> Subset:
-    strata = getattr(imageset, "strata", None)
-    balance = imageset.labels.tolist() if strata is None else [int(v) for v in strata]
-    groups = getattr(imageset, "groups", None)
-    if options.subset is not None:
-        if options.limit is not None:
-            raise ConfigError("give either --subset or --limit, not both")
-        return named_subset(options.subset, imageset.ids, balance, groups=groups)
-    limit = dataset.default_limit if options.limit is None else options.limit
-    return balanced_subset(imageset.ids, balance, limit, options.seed, groups=groups)
-
-
-def _prepare(
-    dataset: DatasetSpec, imagesets: dict[str, ImageSet], subset: Subset, options: RunOptions
-) -> tuple[Subset, dict[str, Any]]:
-    """Decode the subset once for every preprocessing into the prepared-data cache; drop unreadable images."""
-    from lkadv.datasets._files import FileImageSet
-    from lkadv.datasets._prepared import prepare_imagesets
-
-    files = [im for im in imagesets.values() if isinstance(im, FileImageSet)]
-    info: dict[str, Any] = {}
-    first = next(iter(imagesets.values()))
-    info.update(dict(first.info))
-    if not files:
-        return subset, info
-    report = prepare_imagesets(
-        files,
-        subset.positions,
-        subset.digest,
-        options.prepared_cache(),
-        on_bad_image=options.on_bad_image,
-        workers=options.decode_workers(),
-    )
-    info.update(report.as_dict())
-    if report.bad_positions:
-        groups = getattr(first, "groups", None)
-        drop = set(report.bad_positions)
-        if groups is not None:  # a broken video takes all its frames with it
-            broken = {groups[p] for p in drop}
-            drop |= {p for p in subset.positions if groups[p] in broken}
-        subset = subset.without(sorted(drop), "unreadable (--on-bad-image skip)")
-    return subset, info
-
-
-def _provider(host: PluginHost, registry: Any, name: str) -> str:
+def _provider(host: PluginHost, registry: Registry[Any], name: str) -> str:
     plugin = registry.provider(name)
     info = host.plugins.get(plugin)
     return f"{plugin}@{info.version if info else 'unknown'}"
@@ -405,108 +388,102 @@ def _qualname(obj: object) -> str:
 
 
 def make_plan(options: RunOptions, host: PluginHost) -> Plan:
-    """Expand options into a plan; validates everything before anything is written.
+    """Expand options into a plan: selections checked, cells made; no file is read.
+
+    The samples come later, from the run's data step (:func:`lkadv.runner.prepare_data`
+    then :meth:`Plan.with_data`), so a plan is cheap to build, print and send.
 
     Args:
         options: Run options.
         host: Loaded plugins.
 
     Returns:
-        The plan.
+        The plan (without data).
 
     Raises:
         SelectionError: On unknown names (exit status 2), with the closest names.
         ConfigError: On options that do not fit together.
-        DataError: If the dataset cannot be found.
     """
     dataset = host.registries.datasets.get(options.dataset)
     models = _select_models(host, options, dataset)
     threats = [Threat.clean(), *_corruption_threats(host, options), *_attack_threats(host, options, dataset)]
     if options.executor not in host.registries.executors:
         host.registries.executors.get(options.executor)  # raises with the closest names
-    root = resolve_root(dataset, options.data_roots)
-    companions = {}
-    for name in dataset.companions:
-        try:
-            companion = resolve_root(host.registries.datasets.get(name), options.data_roots)
-        except DataError as exc:
-            raise DataError(f"dataset {dataset.name!r} also reads dataset {name!r}: {exc}") from exc
-        if companion is not None:
-            companions[name] = companion
-    context = LoadContext(options.on_bad_image, options.decode_workers(), companions)
-    first_pre = preprocessing_for(dataset, models[0])
-    imageset = _load(dataset, root, first_pre, context)
-    if len(imageset.ids) == 0:
-        raise DataError(f"dataset {dataset.name!r} at {root} holds no samples")
-    subset = _draw(imageset, options, dataset)
-    imagesets: dict[str, ImageSet] = {first_pre.key(): imageset}
-    for model in models[1:]:
-        pre = preprocessing_for(dataset, model)
-        if pre.key() not in imagesets:
-            imagesets[pre.key()] = _load_same(dataset, root, pre, context, imageset)
-    subset, data_info = _prepare(dataset, imagesets, subset, options)
     batch_size = options.batch_size or dataset.default_batch_size
     shard_size = options.shard_size or batch_size
-    providers = {f"model:{m.name}": _provider(host, host.registries.models, m.name) for m in models}
-    providers[f"dataset:{dataset.name}"] = _provider(host, host.registries.datasets, dataset.name)
+    providers = _providers(host, dataset, models, threats)
+    cells = [_cell(options, dataset, model, threat, providers, shard_size) for model in models for threat in threats]
+    attack_specs: dict[str, AttackSpec] = {}
     for t in threats:
         if t.kind == "attack":
-            providers[f"attack:{t.name}"] = _provider(host, host.registries.attacks, t.name)
-        elif t.kind == "corruption":
-            providers[f"corruption:{t.name}"] = _provider(host, host.registries.corruptions, t.name)
-    cells = []
-    for model in models:
-        pre = preprocessing_for(dataset, model)
-        for threat in threats:
-            random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
-            material: dict[str, Any] = {
-                "model": {
-                    "name": model.name,
-                    "weights": model.weights_id,
-                    "provider": providers[f"model:{model.name}"],
-                    "contract": _model_contract(model),
-                    "loaded": None,  # filled by Plan.identified once the model is built
-                },
-                "dataset": {
-                    "name": dataset.name,
-                    "version": dataset.version,
-                    "subset": subset.digest,
-                    "n": len(subset),
-                    "provider": providers[f"dataset:{dataset.name}"],
-                },
-                "threat": threat.as_dict(),
-                "threat_provider": providers.get(f"{threat.kind}:{threat.name}"),
-                "preprocessing": pre.key(),
-                "scoring": "fp32",
-                "shard_size": shard_size if random else None,
-                "seed": options.seed,
-                "lkadv": __version__,
-            }
-            seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
-            cells.append(Cell(_material_key(material), model, threat, pre, seed, material))
-    attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind == "attack"}
-    for t in threats:
-        config = dict(t.config)
-        if t.kind == "attack" and attack_specs[t.name].composite:
-            for member, _ in resolve_members(config["members"], config["norm"], host.registries.attacks.get):
-                attack_specs.setdefault(member.name, member)
+            spec = attack_specs[t.name] = host.registries.attacks.get(t.name)
+            config = dict(t.config)
+            if spec.composite:
+                for member, _ in resolve_members(config["members"], config["norm"], host.registries.attacks.get):
+                    attack_specs.setdefault(member.name, member)
     corruption_specs = {t.name: host.registries.corruptions.get(t.name) for t in threats if t.kind == "corruption"}
     return Plan(
-        options,
-        dataset,
-        root,
-        imageset,
-        subset,
-        models,
-        threats,
-        cells,
-        batch_size,
-        shard_size,
-        providers,
-        attack_specs,
-        corruption_specs,
-        _mce_baseline(options, dataset, models),
-        imagesets,
-        context,
-        data_info,
+        options=options,
+        dataset=dataset,
+        models=models,
+        threats=threats,
+        cells=cells,
+        batch_size=batch_size,
+        shard_size=shard_size,
+        providers=providers,
+        attack_specs=attack_specs,
+        corruption_specs=corruption_specs,
+        mce_baseline=_mce_baseline(options, dataset, models),
     )
+
+
+def _providers(
+    host: PluginHost, dataset: DatasetSpec, models: list[ModelSpec], threats: list[Threat]
+) -> dict[str, str]:
+    registries = host.registries
+    providers = {f"model:{m.name}": _provider(host, registries.models, m.name) for m in models}
+    providers[f"dataset:{dataset.name}"] = _provider(host, registries.datasets, dataset.name)
+    for t in threats:
+        if t.kind == "attack":
+            providers[f"attack:{t.name}"] = _provider(host, registries.attacks, t.name)
+        elif t.kind == "corruption":
+            providers[f"corruption:{t.name}"] = _provider(host, registries.corruptions, t.name)
+    return providers
+
+
+def _cell(
+    options: RunOptions,
+    dataset: DatasetSpec,
+    model: ModelSpec,
+    threat: Threat,
+    providers: Mapping[str, str],
+    shard_size: int,
+) -> Cell:
+    """A cell keyed on everything known before data and weights load (both are added later)."""
+    pre = preprocessing_for(dataset, model)
+    random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
+    material: dict[str, Any] = {
+        "model": {
+            "name": model.name,
+            "weights": model.weights_id,
+            "provider": providers[f"model:{model.name}"],
+            "contract": _model_contract(model),
+            "loaded": None,  # filled by Plan.identified once the model is built
+        },
+        "dataset": {
+            "name": dataset.name,
+            "version": dataset.version,
+            "subset": None,  # filled by Plan.with_data once the samples are drawn
+            "n": None,
+            "provider": providers[f"dataset:{dataset.name}"],
+        },
+        "threat": threat.as_dict(),
+        "threat_provider": providers.get(f"{threat.kind}:{threat.name}"),
+        "preprocessing": pre.key(),
+        "scoring": "fp32",
+        "shard_size": shard_size if random else None,
+        "seed": options.seed,
+        "lkadv": __version__,
+    }
+    seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
+    return Cell(_material_key(material), model, threat, pre, seed, material)

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lkadv.config import RunOptions
 from lkadv.errors import ConfigError
+from lkadv.specs import DatasetSpec, ImageSet
 
-__all__ = ["Subset", "balanced_subset", "fixed_subset", "named_subset"]
+__all__ = ["Subset", "balanced_subset", "draw_subset", "fixed_subset", "named_subset"]
 
 
 @dataclass(frozen=True)
@@ -226,3 +228,23 @@ def named_subset(
         sel = tuple(ids[p] for p in positions)
         return Subset(tuple(positions), sel, len(ids), f"file({path.name})", _digest(sel))
     raise ConfigError(f"unknown subset {name!r}; use fixed-5k, fixed-N (e.g. fixed-1000) or file:PATH")
+
+
+def draw_subset(imageset: ImageSet, options: RunOptions, dataset: DatasetSpec) -> Subset:
+    """The run's samples: the named subset, else a seeded class-balanced draw of ``--limit``.
+
+    Balancing uses the imageset's ``strata`` when it has them (else its labels);
+    its ``groups`` (frames of one video) are kept together.
+
+    Raises:
+        ConfigError: If both a named subset and a limit are given, or the named subset is bad.
+    """
+    strata = getattr(imageset, "strata", None)
+    balance = imageset.labels.tolist() if strata is None else [int(v) for v in strata]
+    groups = getattr(imageset, "groups", None)
+    if options.subset is not None:
+        if options.limit is not None:
+            raise ConfigError("give either --subset or --limit, not both")
+        return named_subset(options.subset, imageset.ids, balance, groups=groups)
+    limit = dataset.default_limit if options.limit is None else options.limit
+    return balanced_subset(imageset.ids, balance, limit, options.seed, groups=groups)

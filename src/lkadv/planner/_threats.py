@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from lkadv.types import ThreatKind
 
 __all__ = ["Threat", "format_eps"]
 
@@ -42,7 +43,7 @@ class Threat:
             (``steps=50``), shown in the label so the columns stay distinct.
     """
 
-    kind: str
+    kind: ThreatKind
     name: str
     config: tuple[tuple[str, Any], ...] = ()
     eps: float | None = None
@@ -99,7 +100,3 @@ class Threat:
             "id": self.id,
             "label": self.label,
         }
-
-    def canonical_json(self) -> str:
-        """Stable JSON used in cell keys."""
-        return json.dumps(self.as_dict(), sort_keys=True, default=str)

@@ -12,17 +12,16 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import logging
-import os
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
-from lkadv import __version__
 from lkadv._text import printable
-from lkadv.config import parse_bool
+from lkadv._version import __version__
+from lkadv.config import DISABLE_PLUGINS_VARIABLE, LOAD_PLUGINS_VARIABLE, env_bool, env_names, option_variable
 from lkadv.errors import PluginError, SpecError
 from lkadv.plugins import _hookspecs
 from lkadv.registries import Registries, Registry
@@ -44,15 +43,6 @@ BUILTIN_PLUGINS: Mapping[str, str] = {
     "lkadv.reporters": "lkadv.reporters._plugin",
 }
 
-_REGISTRATION_HOOKS = {
-    "lkadv_register_models": "models",
-    "lkadv_register_attacks": "attacks",
-    "lkadv_register_corruptions": "corruptions",
-    "lkadv_register_datasets": "datasets",
-    "lkadv_register_analyses": "analyses",
-    "lkadv_register_executors": "executors",
-    "lkadv_register_reporters": "reporters",
-}
 
 _log = logging.getLogger("lkadv.plugins")
 
@@ -98,8 +88,9 @@ class PluginInfo:
 class _Recorder:
     """Stands in for a registry during one plugin's hook call and buffers its calls."""
 
-    def __init__(self, target: Registry[Any], plugin: str) -> None:
+    def __init__(self, target: Registry[Any], plugin: str, kinds: str) -> None:
         self.kind = target.kind
+        self.kinds = kinds  # the plural, as the registries table names it
         self._target = target
         self._plugin = plugin
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -142,17 +133,6 @@ class _Recorder:
         return added
 
 
-def _split_env(name: str) -> set[str] | None:
-    value = os.environ.get(name)
-    if value is None:
-        return None
-    return {v.strip() for v in value.split(",") if v.strip()}
-
-
-def _env_flag(name: str) -> bool:
-    return parse_bool(os.environ.get(name, ""), f"environment variable {name}")
-
-
 class PluginHost:
     """A pluggy manager plus the registries its plugins fill.
 
@@ -186,9 +166,9 @@ class PluginHost:
         self.pm.add_hookspecs(_hookspecs)
         self.registries = Registries()
         self.plugins: dict[str, PluginInfo] = {}
-        self.strict = _env_flag("LKADV_STRICT_PLUGINS") if strict is None else strict
-        self._only = set(only) if only is not None else _split_env("LKADV_LOAD_PLUGINS")
-        self._disabled = set(disable) | (_split_env("LKADV_DISABLE_PLUGINS") or set())
+        self.strict = env_bool(option_variable("strict_plugins")) if strict is None else strict
+        self._only = set(only) if only is not None else env_names(LOAD_PLUGINS_VARIABLE)
+        self._disabled = set(disable) | (env_names(DISABLE_PLUGINS_VARIABLE) or set())
 
         for name, module in (BUILTIN_PLUGINS if builtins is None else builtins).items():
             info = PluginInfo(name, __version__, "builtin", module)
@@ -288,16 +268,16 @@ class PluginHost:
             plugin = self.pm.get_plugin(info.name)
             recorders: list[_Recorder] = []
             try:
-                for hook_name, kind in _REGISTRATION_HOOKS.items():
-                    for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                for kinds, registry in registries.items():
+                    for impl in getattr(self.pm.hook, f"lkadv_register_{kinds}").get_hookimpls():
                         if impl.plugin is plugin:
-                            recorder = _Recorder(registries[kind], info.name)
+                            recorder = _Recorder(registry, info.name, kinds)
                             impl.function(registry=recorder)
                             recorders.append(recorder)
                 for recorder in recorders:
                     added = recorder.replay()
                     if added:
-                        info.registered.setdefault(recorder.kind + "s", []).extend(added)
+                        info.registered.setdefault(recorder.kinds, []).extend(added)
             except Exception as exc:  # a plugin's exception, bad spec or name clash
                 where = "registration failed"
                 self._fail(info, f"{where}: {type(exc).__name__}: {exc}", exc)
@@ -314,17 +294,8 @@ class PluginHost:
         Raises:
             PluginError: In strict mode, when an implementation raises.
         """
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception as exc:  # isolate observers from the run
-                message = f"{hook_name} raised {type(exc).__name__}: {exc}"
-                info = self.plugins.get(impl.plugin_name)
-                if info is not None and message not in info.errors:
-                    info.errors.append(message)
-                _log.warning("plugin %s: %s", impl.plugin_name, printable(message))
-                if self.strict:
-                    raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from exc
+        for _ in self._call_each(hook_name, kwargs):
+            pass
 
     def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook that returns lists on every plugin, each on its own, and join the lists.
@@ -339,11 +310,17 @@ class PluginHost:
         Raises:
             PluginError: In strict mode, when an implementation raises.
         """
-        items: list[Any] = []
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):  # registration order
+        return [item for result in self._call_each(hook_name, kwargs) for item in result or []]
+
+    def _call_each(self, hook_name: str, kwargs: dict[str, Any]) -> Iterator[Any]:
+        """Each implementation's result, in registration order; one plugin's exception never stops the others.
+
+        An exception is recorded on the plugin and logged (raised as PluginError in strict mode).
+        """
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:
                 result = impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception as exc:  # one plugin's bug must not hide the others' sections
+            except Exception as exc:  # isolate plugins from the run and from each other
                 message = f"{hook_name} raised {type(exc).__name__}: {exc}"
                 info = self.plugins.get(impl.plugin_name)
                 if info is not None and message not in info.errors:
@@ -352,8 +329,7 @@ class PluginHost:
                 if self.strict:
                     raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from exc
                 continue
-            items.extend(result or [])
-        return items
+            yield result
 
     def broken(self) -> list[PluginInfo]:
         """Plugins that failed to load or register."""

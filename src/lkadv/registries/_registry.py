@@ -127,17 +127,6 @@ class Registry(Generic[S]):
         """The plugin that registered ``name``."""
         return self._providers[name]
 
-    def by_provider(self) -> dict[str, list[str]]:
-        """Registered names grouped by providing plugin."""
-        out: dict[str, list[str]] = {}
-        for name, provider in self._providers.items():
-            out.setdefault(provider, []).append(name)
-        for pname, preset in self._presets.items():
-            out.setdefault(preset.provider, []).append(f"preset:{pname}")
-        for prefix, (_, provider) in self._resolvers.items():
-            out.setdefault(provider, []).append(f"{prefix}:*")
-        return out
-
     def presets(self) -> dict[str, str]:
         """Preset names and their selectors."""
         return {k: v.selector for k, v in self._presets.items()}

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv._text import printable

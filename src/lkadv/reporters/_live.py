@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.text import Text
 
 from lkadv._text import printable
-from lkadv.executors._base import UnitOutcome
+from lkadv.executors import UnitOutcome
 from lkadv.planner import Cell, Plan, Unit
 from lkadv.reporters._escape import as_text
 from lkadv.reporters._layout import split_table

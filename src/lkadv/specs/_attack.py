@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lkadv.config import parse_bool
 from lkadv.errors import ConfigError
 from lkadv.specs._common import check, check_factory, check_name
 
@@ -90,10 +91,7 @@ class Param:
         typ = _TYPES[self.type]
         try:
             if typ is bool and isinstance(value, str):
-                lowered = value.strip().lower()
-                if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError(value)
-                out: Any = lowered in ("1", "true", "yes", "on")
+                out: Any = parse_bool(value, f"parameter {name!r}")
             elif typ is float and isinstance(value, str) and "/" in value:
                 num, den = value.split("/", 1)
                 out = float(num) / float(den)
@@ -211,9 +209,9 @@ class AttackSpec:
         for pname, param in self.params.items():
             config[pname] = param.parse(pname, overrides.get(pname, param.default))
         if self.expand is not None:
-            from lkadv._imports import resolve
+            from lkadv.types import resolve
 
-            expand = resolve(self.expand) if isinstance(self.expand, str) else self.expand
+            expand = resolve(self.expand)
             extra = expand(dict(config))
             clash = sorted(set(extra) & set(config))
             if clash:

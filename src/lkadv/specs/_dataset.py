@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lkadv.config import ENV_PREFIX, data_variable
 from lkadv.specs._common import check, check_factory, check_name
 from lkadv.specs._model import ModelSpec
 
@@ -171,7 +172,7 @@ class DatasetSpec:
     @property
     def env_var(self) -> str:
         """The environment variable that names this dataset's root."""
-        return self.root_env or "LKADV_DATA_" + self.name.upper().replace("-", "_").replace(".", "_")
+        return self.root_env or data_variable(self.name)
 
     def accepts_model(self, model: ModelSpec) -> bool:
         """Whether this dataset can score the model's logits."""
@@ -200,6 +201,13 @@ class DatasetSpec:
             n,
             "root_folder",
             "is required for data that is not shipped (or set root_env)",
+        )
+        check(
+            self.root_env is None or self.root_env.startswith(ENV_PREFIX),
+            kind,
+            n,
+            "root_env",
+            f"must start with {ENV_PREFIX} (lkadv reads and records its own variables only)",
         )
         check(self.default_limit is None or self.default_limit > 0, kind, n, "default_limit", "must be positive")
         check(self.default_batch_size > 0, kind, n, "default_batch_size", "must be positive")

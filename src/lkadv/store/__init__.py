@@ -1,6 +1,6 @@
 """The store: the run ledger (SQLite) and exports from it."""
 
-from lkadv.store._ledger import LEDGER_FILE, SCHEMA_VERSION, CellRow, Ledger, Outcomes
+from lkadv.store._ledger import LEDGER_FILE, SCHEMA_VERSION, CellRow, Ledger
 from lkadv.store._provenance import git_commit, package_versions, provenance
 from lkadv.store._samples import SAMPLE_COLUMNS, sample_rows
 
@@ -10,7 +10,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "CellRow",
     "Ledger",
-    "Outcomes",
     "git_commit",
     "package_versions",
     "provenance",

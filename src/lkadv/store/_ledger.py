@@ -23,15 +23,16 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lkadv.errors import StoreError
+from lkadv.types import Outcomes
 
-__all__ = ["LEDGER_FILE", "SCHEMA_VERSION", "CellRow", "Ledger", "Outcomes"]
+__all__ = ["LEDGER_FILE", "SCHEMA_VERSION", "CellRow", "Ledger"]
 
 LEDGER_FILE = "ledger.sqlite"
 SCHEMA_VERSION = 1
@@ -96,40 +97,6 @@ CREATE TABLE IF NOT EXISTS extras (
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class Outcomes:
-    """Per-sample results of a unit or a cell (arrays aligned on subset indices).
-
-    Attributes:
-        correct: Scored correct (for attacks: still correct on the adversarial example).
-        pred: Predicted class in the dataset's label space.
-        margin: True-class logit minus best other logit (NaN where not computed).
-        attacked: Whether the attack actually ran on the sample (False: skipped
-            because wrong when clean, or already fooled at a smaller eps).
-        extras: Further per-sample values a dataset's metrics need (arrays whose
-            first axis is the sample: ImageNet-O's max softmax, ImageNet-P's top-5),
-            stored beside the outcomes in the same transaction.
-    """
-
-    correct: np.ndarray
-    pred: np.ndarray
-    margin: np.ndarray
-    attacked: np.ndarray
-    extras: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.correct)
-
-    @classmethod
-    def concat(cls, parts: Sequence[Outcomes]) -> Outcomes:
-        """Join outcomes of consecutive shards (extras kept where every part has them)."""
-        fields = ("correct", "pred", "margin", "attacked")
-        joined = [np.concatenate([getattr(p, f) for p in parts]) for f in fields]
-        names = set.intersection(*(set(p.extras) for p in parts)) if parts else set()
-        extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in sorted(names)}
-        return cls(joined[0], joined[1], joined[2], joined[3], extras=extras)
 
 
 @dataclass(frozen=True)

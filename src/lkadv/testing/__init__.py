@@ -8,7 +8,7 @@ contract's name (a key of :data:`CONTRACTS`). See docs/plugins.md.
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.testing._attacks import check_attack

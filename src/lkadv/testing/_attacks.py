@@ -9,14 +9,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from lkadv._imports import resolve
-from lkadv.attacks._check import ABS_SLACK, REL_SLACK
-from lkadv.attacks._norms import perturbation_norm
+from lkadv.engine import ABS_SLACK, REL_SLACK, perturbation_norm
 from lkadv.errors import LkadvError
 from lkadv.specs import AttackSpec
 from lkadv.testing._contracts import select_contracts
 from lkadv.testing._errors import ContractViolation
 from lkadv.testing._inputs import tiny_classifier, tiny_images
+from lkadv.types import resolve
 
 __all__ = ["DEFAULT_EPS", "check_attack"]
 
@@ -60,7 +59,7 @@ class _Runs:
             config = self.spec.resolve({**self.params, "norm": norm})
         except LkadvError as exc:
             raise ContractViolation("attack.metadata", f"attack {name!r}: {exc}") from exc
-        factory = resolve(self.spec.factory) if isinstance(self.spec.factory, str) else self.spec.factory
+        factory = resolve(self.spec.factory)
         x, y = self.x.clone(), self.y.clone()
         generator = torch.Generator().manual_seed(self.seed if seed is None else seed)
         where = f"attack {name!r} ({norm}, eps {eps:.6g})"

@@ -9,12 +9,13 @@ from typing import Any
 
 import torch
 
-from lkadv._imports import resolve
+from lkadv.corruptions import OutputRule, output_problem
 from lkadv.errors import LkadvError
 from lkadv.specs import CorruptionSpec
 from lkadv.testing._contracts import select_contracts
 from lkadv.testing._errors import ContractViolation
 from lkadv.testing._inputs import tiny_images
+from lkadv.types import resolve
 
 __all__ = ["CATEGORIES", "check_corruption"]
 
@@ -35,7 +36,7 @@ class _Runs:
     @property
     def fn(self) -> Callable[..., Any]:
         fn = self.spec.fn
-        return resolve(fn) if isinstance(fn, str) else fn
+        return resolve(fn)
 
     def apply(
         self, shape: tuple[int, int, int], severity: int, seed: int | None = None, global_seed: int = 0
@@ -85,40 +86,17 @@ def _metadata(runs: _Runs) -> None:
         )
 
 
-def _shape(runs: _Runs) -> None:
-    for shape, severity, out in runs.each():
-        if out.shape != runs.inputs[shape].shape:
-            raise ContractViolation(
-                "corruption.shape",
-                f"corruption {runs.spec.name!r} (severity {severity}) turned {list(runs.inputs[shape].shape)} "
-                f"into {list(out.shape)}",
-            )
+def _output(rule: OutputRule) -> Callable[[_Runs], None]:
+    """The check of one rule of the output contract (the one the executor applies to every batch)."""
 
+    def check(runs: _Runs) -> None:
+        for shape, severity, out in runs.each():
+            what = f"corruption {runs.spec.name!r} (severity {severity})"
+            problem = output_problem(what, runs.inputs[shape], out)
+            if problem is not None and problem[0] == rule:
+                raise ContractViolation(*problem)
 
-def _dtype(runs: _Runs) -> None:
-    for shape, severity, out in runs.each():
-        x = runs.inputs[shape]
-        if out.dtype != x.dtype or out.device != x.device:
-            raise ContractViolation(
-                "corruption.dtype",
-                f"corruption {runs.spec.name!r} (severity {severity}) returned {out.dtype} on {out.device} for "
-                f"{x.dtype} on {x.device}",
-            )
-
-
-def _range(runs: _Runs) -> None:
-    for _, severity, out in runs.each():
-        if not bool(torch.isfinite(out).all()):
-            raise ContractViolation(
-                "corruption.range", f"corruption {runs.spec.name!r} (severity {severity}) returned NaN or inf"
-            )
-        lo, hi = float(out.min()), float(out.max())
-        if lo < 0.0 or hi > 1.0:
-            raise ContractViolation(
-                "corruption.range",
-                f"corruption {runs.spec.name!r} (severity {severity}) returned pixels in [{lo:.6g}, {hi:.6g}], "
-                "outside [0, 1]; clamp the result",
-            )
+    return check
 
 
 def _determinism(runs: _Runs) -> None:
@@ -161,9 +139,9 @@ def _monotonic(runs: _Runs) -> None:
 
 _CHECKS: dict[str, Callable[[_Runs], None]] = {
     "corruption.metadata": _metadata,
-    "corruption.shape": _shape,
-    "corruption.dtype": _dtype,
-    "corruption.range": _range,
+    "corruption.shape": _output("corruption.shape"),
+    "corruption.dtype": _output("corruption.dtype"),
+    "corruption.range": _output("corruption.range"),
     "corruption.determinism": _determinism,
     "corruption.severity-monotonic": _monotonic,
 }

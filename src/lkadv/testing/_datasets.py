@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from lkadv._imports import resolve
+from lkadv.datasets import call_loader
 from lkadv.errors import DataError, LkadvError
-from lkadv.planner._plan import _call_loader
 from lkadv.specs import DatasetSpec, ImageSet, LoadContext, Preprocessing
 from lkadv.testing._contracts import select_contracts
 from lkadv.testing._errors import ContractSkipped, ContractViolation
 from lkadv.testing._sample import default_host
+from lkadv.types import resolve
 
 if TYPE_CHECKING:
     from lkadv.plugins import PluginHost
@@ -34,7 +34,7 @@ class _Subject:
 
     def load(self, root: Path | None) -> ImageSet:
         """The ImageSet the loader builds, called as a run calls it."""
-        return _call_loader(self.spec, root, _PRE, LoadContext())
+        return call_loader(self.spec, root, _PRE, LoadContext())
 
     def data_root(self) -> Path | None:
         if self.root is not None:
@@ -136,7 +136,7 @@ def _score(d: _Subject) -> None:
     spec, name = d.spec, d.spec.name
     if spec.head is None:
         return  # logits are scored as they are
-    head = resolve(spec.head) if isinstance(spec.head, str) else spec.head
+    head = resolve(spec.head)
     k = _model_classes(d)
     logits = torch.randn((4, k), generator=torch.Generator().manual_seed(0)).requires_grad_(True)
     out = head(logits)

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lkadv._imports import resolve
 from lkadv.errors import LkadvError
 from lkadv.models import Classifier, reparameterize
 from lkadv.specs import ModelSpec
@@ -20,6 +19,7 @@ from lkadv.testing._contracts import select_contracts
 from lkadv.testing._errors import ContractSkipped, ContractViolation
 from lkadv.testing._inputs import tiny_images
 from lkadv.testing._sample import LabelledSample, default_host, labelled_sample
+from lkadv.types import resolve
 
 if TYPE_CHECKING:
     from lkadv.plugins import PluginHost
@@ -40,7 +40,7 @@ class _Subject:
         self._classifier: Classifier | None = None
 
     def fresh_network(self) -> nn.Module:
-        factory = resolve(self.spec.factory) if isinstance(self.spec.factory, str) else self.spec.factory
+        factory = resolve(self.spec.factory)
         try:
             network = factory(**self.spec.factory_kwargs)
         except Exception as exc:  # the plugin's own failure is a contract failure, named

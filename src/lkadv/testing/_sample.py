@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from lkadv._imports import resolve
+from lkadv.datasets import call_loader
 from lkadv.errors import DataError
-from lkadv.planner._plan import _call_loader, preprocessing_for
+from lkadv.planner import preprocessing_for
 from lkadv.specs import LoadContext, ModelSpec
+from lkadv.types import resolve
 
 if TYPE_CHECKING:
     from lkadv.plugins import PluginHost
@@ -68,7 +69,7 @@ def labelled_sample(spec: ModelSpec, host: PluginHost, n: int) -> LabelledSample
         try:
             root = resolve_root(dataset)
             # As a run loads it: the dataset's own preprocessing rule, a LoadContext if it takes one.
-            imageset = _call_loader(dataset, root, preprocessing_for(dataset, spec), LoadContext())
+            imageset = call_loader(dataset, root, preprocessing_for(dataset, spec), LoadContext())
         except DataError:
             missing.append(f"{dataset.name} (set {dataset.env_var})")
             continue
@@ -80,7 +81,7 @@ def labelled_sample(spec: ModelSpec, host: PluginHost, n: int) -> LabelledSample
             x=imageset.load(positions),
             y=imageset.labels[positions],
             num_classes=dataset.num_classes,
-            head=resolve(head) if isinstance(head, str) else head,
+            head=resolve(head),
             source=f"{len(positions)} images of dataset {dataset.name!r}",
         )
     return f"no dataset for label space {spec.label_space!r} is reachable: {', '.join(missing)}"

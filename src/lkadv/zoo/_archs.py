@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lkadv.models._fusion import fuse_conv_bn, pad_kernel_to
+from lkadv.models import fuse_conv_bn, pad_kernel_to
 
 __all__ = [
     "ConvNeXtFM",

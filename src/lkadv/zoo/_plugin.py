@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import ModelSpec
 from lkadv.zoo._catalog import FM_MEAN, FM_STD, ZOO
@@ -31,7 +31,7 @@ def load_zoo_model(name: str) -> Any:
     Raises:
         WeightsError: If the weights are missing or do not match the manifest.
     """
-    from lkadv._fetch import sha256_file
+    from lkadv.downloads import sha256_file
     from lkadv.errors import WeightsError
     from lkadv.models import load_into
     from lkadv.zoo._train import build

@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from lkadv._fetch import sha256_file
-from lkadv._imports import resolve
 from lkadv.datasets import find_root, load_fashion_mnist
+from lkadv.downloads import sha256_file
 from lkadv.plugins import PluginHost
+from lkadv.types import resolve
 from lkadv.zoo._catalog import FM_MEAN, FM_STD, ZOO, ZooEntry
 
 __all__ = ["build", "evaluate", "train_entry", "train_zoo"]

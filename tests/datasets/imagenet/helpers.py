@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from lkadv.config import load_options
-from lkadv.executors import run
-from lkadv.executors._driver import RunResult
 from lkadv.plugins import PluginHost
+from lkadv.runner import RunResult, run
 from lkadv.store import Ledger
 
 
@@ -34,10 +33,10 @@ def run_oracle(dataset: str, roots: dict[str, Path], tmp: Path, host: PluginHost
 
 def figures(result: RunResult, host: PluginHost) -> dict[str, dict[str, float]]:
     """The dataset's headline figures per model, from the ledger."""
-    from lkadv._imports import resolve
+    from lkadv.types import resolve
 
     spec = host.registries.datasets.get(result.plan.dataset.name)
-    fn = resolve(spec.benchmark) if isinstance(spec.benchmark, str) else spec.benchmark
+    fn = resolve(spec.benchmark)
     out = {}
     with Ledger(result.run_dir) as ledger:
         ids = ledger.subset_ids(result.plan.subset.digest)

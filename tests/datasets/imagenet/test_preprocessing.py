@@ -47,11 +47,11 @@ def test_stored_at_224_are_not_resized_for_224_models(host, dataset, tmp_path):
 
 
 def test_subset_and_limit_do_not_mix(data_root, oracle_host, tmp_path):
-    from lkadv.planner import make_plan
+    from lkadv.runner import plan_run
 
     opts = options("imagenet-a", {"imagenet-a": data_root / "imagenet-a"}, tmp_path, subset="fixed-20", limit=5)
     with pytest.raises(ConfigError, match="either --subset or --limit"):
-        make_plan(opts, oracle_host)
+        plan_run(opts, oracle_host)
 
 
 def test_fixed_subset_ids_are_recorded(data_root, oracle_host, tmp_path):

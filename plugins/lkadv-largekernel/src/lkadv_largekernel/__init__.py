@@ -11,7 +11,7 @@ timm is imported (or right away if it already is), so that
 
 from typing import TYPE_CHECKING
 
-from lkadv._lazy import lazy_attributes
+from lkadv.lazy import lazy_attributes
 from lkadv_largekernel._post_import import when_imported
 
 if TYPE_CHECKING:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from lkadv._imports import resolve
 from lkadv.errors import WeightsError
 from lkadv.models import load_into, read_state_dict, state_dict_misfit
+from lkadv.types import resolve
 from lkadv_largekernel._catalog import ARCHITECTURES, WEIGHTS, WeightsEntry
 from lkadv_largekernel._weights import obtain_weights
 
@@ -42,7 +43,7 @@ def build(arch: str, **kwargs: Any) -> nn.Module:
     info = ARCHITECTURES.get(arch)
     if info is None:
         raise KeyError(f"unknown large-kernel architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
-    cls = resolve(info.builder)
+    cls: Callable[..., nn.Module] = resolve(info.builder)
     network: nn.Module = cls(**{**info.kwargs, **kwargs})
     return network
 

@@ -9,7 +9,7 @@ Where a file is looked for, in order:
 
 If none has it and downloads are allowed (``LKADV_OFFLINE`` unset), the
 published sources are tried in order: the Hub through ``hf_hub_download``,
-direct URLs through :func:`lkadv._fetch.fetch` (sha256 check where one is
+direct URLs through :func:`lkadv.downloads.fetch` (sha256 check where one is
 known, HTML pages refused). Google Drive links usually answer with an HTML
 page for files this large; that is reported, with the manual steps.
 This module imports neither torch nor timm.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lkadv._fetch import cache_dir, fetch, sha256_file
+from lkadv.downloads import cache_dir, fetch, sha256_file
 from lkadv.errors import WeightsError
 from lkadv_largekernel._catalog import ARCHITECTURES, Source, WeightsEntry
 

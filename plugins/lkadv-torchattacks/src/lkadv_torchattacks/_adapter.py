@@ -22,14 +22,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from lkadv.attacks import perturbation_norm
+from lkadv.engine import perturbation_norm
 from lkadv.errors import ConfigError
 from lkadv_torchattacks._catalog import Entry
 
 __all__ = ["TorchAttack"]
 
 _TA_NORM = {"linf": "Linf", "l2": "L2"}
-# The core's own float slack for "inside the ball" (lkadv.attacks._check).
+# The core's own float slack for "inside the ball" (lkadv.engine.ABS_SLACK, REL_SLACK).
 _REL, _ABS = 1e-5, 1e-6
 
 

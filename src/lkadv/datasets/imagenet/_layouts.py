@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lkadv.config import DATA_ROOT_VARIABLE
 from lkadv.datasets._files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, FileSamples
 from lkadv.datasets.imagenet._labels import IN9_CLASSES, imagenet_synsets, subset_synsets
 from lkadv.datasets.imagenet._names import C_CORRUPTIONS, IN9_VARIANTS, P_PERTURBATIONS, p_folder_parts
@@ -45,7 +46,7 @@ class Where:
         """A DataError naming the problem, the expected layout and the settings to change."""
         return DataError(
             f"dataset {self.name!r} at {root}: {problem}. Expected layout: {self.layout}. "
-            f'Point {self.env_var} (or [data] {self.name} = "PATH" in lkadv.toml, or LKADV_DATA_ROOT with the '
+            f'Point {self.env_var} (or [data] {self.name} = "PATH" in lkadv.toml, or {DATA_ROOT_VARIABLE} with the '
             f"folder {self.root_folder!r} under it) at the right folder."
         )
 
@@ -188,7 +189,8 @@ def list_imagenet_o(root: Path, where: Where, val_root: Path | None, val_where: 
         raise where.error(
             root,
             "ImageNet-O is scored against the ImageNet val images of its 200 classes, and no ImageNet root is "
-            f"configured; set {val_where.env_var} (or [data] imagenet, or LKADV_DATA_ROOT/{val_where.root_folder})",
+            f"configured; set {val_where.env_var} (or [data] imagenet, "
+            f"or {DATA_ROOT_VARIABLE}/{val_where.root_folder})",
         )
     folder, prefix = _descend(val_root, val_where, "val", imagenet_synsets())
     v_paths, v_labels = list_class_tree(folder, val_where, imagenet_synsets(), prefix=prefix)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lkadv.config import data_variable
 from lkadv.datasets._files import VIDEO_SUFFIXES, FileImageSet, FileSamples
 from lkadv.datasets.imagenet import _layouts as L
 from lkadv.datasets.imagenet._labels import imagenet_synsets, subset_synsets
@@ -19,7 +20,7 @@ __all__ = ["counter", "load"]
 
 def _where(name: str) -> L.Where:
     d = DATASETS[name]
-    return L.Where(name, d.layout, "LKADV_DATA_" + name.upper().replace("-", "_"), d.folder)
+    return L.Where(name, d.layout, data_variable(name), d.folder)
 
 
 def _listing(name: str, root: Path, context: LoadContext) -> FileSamples:

@@ -17,11 +17,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lkadv.metrics._corruption import (
+from lkadv.metrics import (
     ALEXNET_ERRORS,
     STANDARD_CORRUPTIONS,
     alexnet_baseline,
     corruption_error,
+    mean_ce,
     mean_error,
 )
 
@@ -134,8 +135,8 @@ def top5_distance(top5: Sequence[np.ndarray], *, noise: bool, difficulty: int = 
 def corruption_errors(errors: Mapping[str, Mapping[int, float]]) -> dict[str, float]:
     """CE per corruption and the mCE, normalized by AlexNet (looked up by name).
 
-    A thin view over :mod:`lkadv.metrics._corruption` (the one home of the
-    constants and the CE arithmetic) in the keys the ImageNet-C report uses.
+    A thin view over :mod:`lkadv.metrics` (the one home of the constants and
+    the CE and mCE arithmetic) in the keys the ImageNet-C report uses.
 
     Args:
         errors: Top-1 error by corruption name and severity (fractions).
@@ -152,7 +153,7 @@ def corruption_errors(errors: Mapping[str, Mapping[int, float]]) -> dict[str, fl
         if name in ALEXNET_ERRORS:
             out[f"CE:{name}"] = corruption_error(errors, baseline, name)
     if all(c in errors for c in STANDARD_CORRUPTIONS):
-        out["mCE"] = float(np.mean([out[f"CE:{c}"] for c in STANDARD_CORRUPTIONS]))
+        out["mCE"] = mean_ce(errors, baseline)
         out["mean error"] = float(np.mean([out[f"mean error:{c}"] for c in STANDARD_CORRUPTIONS]))
     elif errors:
         out["mean error"] = float(np.mean([out[f"mean error:{c}"] for c in errors]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lkadv.metrics._corruption import EXTRA_CORRUPTIONS, STANDARD_CORRUPTIONS
+from lkadv.metrics import EXTRA_CORRUPTIONS, STANDARD_CORRUPTIONS
 
 __all__ = ["C_CORRUPTIONS", "IN9_VARIANTS", "P_PERTURBATIONS", "p_folder_parts"]
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lkadv.datasets.imagenet._names import C_CORRUPTIONS, P_PERTURBATIONS
-from lkadv.plugins._doctor import DoctorCheck
-from lkadv.plugins._hookspecs import hookimpl
+from lkadv.plugins import DoctorCheck, hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import DatasetSpec
 
@@ -165,7 +164,7 @@ def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
 @hookimpl
 def lkadv_doctor_checks() -> list[DoctorCheck]:
     """What each found benchmark lacks for its published figures."""
-    from lkadv.datasets._roots import find_root
+    from lkadv.datasets import find_root
 
     checks = []
     c_root, _ = find_root(spec("imagenet-c"))

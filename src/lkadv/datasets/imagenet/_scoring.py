@@ -13,7 +13,7 @@ from lkadv.datasets.imagenet._labels import in9_of_imagenet, subset_indices
 from lkadv.datasets.imagenet._metrics import corruption_errors, flip_probability, ood_aupr, top5_distance
 from lkadv.datasets.imagenet._names import IN9_VARIANTS, P_PERTURBATIONS, p_folder_parts
 from lkadv.specs import Preprocessing
-from lkadv.store import Outcomes
+from lkadv.types import Outcomes
 
 __all__ = [
     "STORED_AT",

@@ -1,4 +1,4 @@
-"""The driver: plans a run, records it, hands pending units to an executor, commits results.
+"""The driver: plans a run, prepares its data, records it, hands pending units to an executor, commits results.
 
 Everything that can be wrong with the options is found while planning, before
 the run directory is touched. From then on every finished unit is committed
@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
 
-from lkadv._imports import resolve
-from lkadv.attacks._switches import check_switches
 from lkadv.config import RunOptions
 from lkadv.errors import ConfigError
-from lkadv.executors._base import Executor, UnitOutcome
-from lkadv.executors._identify import Identified, identify_models
+from lkadv.executors import Executor, Lookup, UnitOutcome
 from lkadv.metrics import Summary, summarize
-from lkadv.planner import Cell, Plan, Unit, make_plan
+from lkadv.planner import Cell, Plan, Unit
 from lkadv.plugins import PluginHost
+from lkadv.runner._data import plan_run
+from lkadv.runner._identify import Identified, identify_models
 from lkadv.specs import ModelSpec
-from lkadv.store import LEDGER_FILE, SAMPLE_COLUMNS, Ledger, Outcomes, provenance, sample_rows
+from lkadv.store import LEDGER_FILE, SAMPLE_COLUMNS, Ledger, provenance, sample_rows
+from lkadv.types import Outcomes, resolve
 
 if TYPE_CHECKING:
     from torch import nn
@@ -206,10 +206,16 @@ def _cell_row(cell: Cell, plan: Plan) -> dict[str, Any]:
 
 
 def _identified_plan(options: RunOptions, host: PluginHost) -> tuple[Plan, dict[str, Identified]]:
-    check_switches()
-    plan = make_plan(options, host)
+    """Plan (no I/O), then the data step, then each model built once and keyed on what loaded."""
+    plan = plan_run(options, host)
     identities = identify_models(plan.models)
     return plan.identified({name: ident.material for name, ident in identities.items()}), identities
+
+
+def _executor(options: RunOptions, host: PluginHost) -> Executor:
+    spec = host.registries.executors.get(options.executor)
+    executor: Executor = resolve(spec.factory)(device=options.device)
+    return executor
 
 
 @dataclass
@@ -242,9 +248,7 @@ def dry_run(options: RunOptions, *, host: PluginHost | None = None) -> DryRun:
     """
     host = host or PluginHost(strict=options.strict_plugins)
     plan, identities = _identified_plan(options, host)
-    spec = host.registries.executors.get(options.executor)
-    factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-    factory(device=options.device)  # the device is checked as the run would check it
+    _executor(options, host)  # the device is checked as the run would check it
     done: set[tuple[str, int]] = set()
     if (options.run_dir / LEDGER_FILE).is_file():
         with Ledger(options.run_dir) as ledger:
@@ -301,54 +305,79 @@ def run(
     shown = progress if not isinstance(progress, bool) else None
     host = host or PluginHost(strict=options.strict_plugins)
     plan, identities = _identified_plan(options, host)
-    spec = host.registries.executors.get(options.executor)
-    factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-    executor: Executor = factory(device=options.device)
+    executor = _executor(options, host)
     device = getattr(executor, "device", options.device)
     plugins = {name: f"{p.version} ({p.status})" for name, p in host.plugins.items()}
     with Ledger(options.run_dir, create=True, lock=True) as ledger:
         run_id = ledger.start_run(plan.describe(), provenance(device, options.precision, options.seed, plugins))
-        ledger.add_subset(plan.subset.digest, plan.subset.ids, plan.subset.rule, plan.subset.total)
-        ledger.add_subset_labels(plan.subset.digest, plan.imageset.labels[list(plan.subset.positions)].tolist())
-        ledger.add_cells(run_id, [_cell_row(c, plan) for c in plan.cells])
-        keys = {c.key for c in plan.cells}
-        done = ledger.done_units(keys)
-        pending = {(c.key, s) for c in plan.cells for s in range(plan.n_shards)} - done
+        _record_plan(ledger, run_id, plan)
+        done = ledger.done_units({c.key for c in plan.cells})
         events = _Events(ledger, run_id, host, shown, identities)
-        for cell in plan.cells:
-            error = identities[cell.model.name].error
-            if error is not None:
-                events.cell_failed(cell, error)
-                pending -= {(cell.key, s) for s in range(plan.n_shards)}
-        model_of = {c.key: c.model.name for c in plan.cells}
-        busy = {model_of[key] for key, _ in pending}
-        for name, ident in identities.items():
-            if name not in busy:
-                ident.network = None  # nothing left to compute: do not hold it
-
-        def lookup(cell: Cell, shard: int) -> Outcomes | None:
-            if (cell.key, shard) not in done:
-                return None
-            start, stop = plan.shard_bounds(shard)
-            return ledger.outcomes(cell.key, start, stop)
-
+        pending = _pending(plan, done, events, identities)
+        lookup = _lookup(ledger, plan, done)
         host.notify("lkadv_run_started", plan=plan)
         if shown is not None:
             shown.start(plan, pending, _known(ledger, plan, done))
-        status = "failed"
-        try:
-            if pending:
-                executor.run(plan, pending, lookup, events)
-            status = "failed" if events.failures else "done"
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
-        finally:
-            if shown is not None:
-                shown.stop()
-            ledger.finish_run(run_id, status)
+        _execute(executor, plan, pending, lookup, events, (ledger, run_id, shown))
         summary = summarize(ledger, run_id, host)
         host.notify("lkadv_run_finished", summary=summary)
-    return RunResult(
-        run_id, options.run_dir, plan, summary, events.computed, len(done), time.perf_counter() - t0, events.failures
-    )
+    seconds = time.perf_counter() - t0
+    return RunResult(run_id, options.run_dir, plan, summary, events.computed, len(done), seconds, events.failures)
+
+
+def _record_plan(ledger: Ledger, run_id: int, plan: Plan) -> None:
+    subset = plan.subset
+    ledger.add_subset(subset.digest, subset.ids, subset.rule, subset.total)
+    ledger.add_subset_labels(subset.digest, plan.imageset.labels[list(subset.positions)].tolist())
+    ledger.add_cells(run_id, [_cell_row(c, plan) for c in plan.cells])
+
+
+def _pending(
+    plan: Plan, done: set[tuple[str, int]], events: _Events, identities: dict[str, Identified]
+) -> set[tuple[str, int]]:
+    """Units still to compute; cells of models that failed to build are failed now."""
+    pending = {(c.key, s) for c in plan.cells for s in range(plan.n_shards)} - done
+    for cell in plan.cells:
+        error = identities[cell.model.name].error
+        if error is not None:
+            events.cell_failed(cell, error)
+            pending -= {(cell.key, s) for s in range(plan.n_shards)}
+    busy = {c.model.name for c in plan.cells if any((c.key, s) in pending for s in range(plan.n_shards))}
+    for name, ident in identities.items():
+        if name not in busy:
+            ident.network = None  # nothing left to compute: do not hold it
+    return pending
+
+
+def _lookup(ledger: Ledger, plan: Plan, done: set[tuple[str, int]]) -> Lookup:
+    def lookup(cell: Cell, shard: int) -> Outcomes | None:
+        if (cell.key, shard) not in done:
+            return None
+        start, stop = plan.shard_bounds(shard)
+        return ledger.outcomes(cell.key, start, stop)
+
+    return lookup
+
+
+def _execute(
+    executor: Executor,
+    plan: Plan,
+    pending: set[tuple[str, int]],
+    lookup: Lookup,
+    events: _Events,
+    record: tuple[Ledger, int, Progress | None],
+) -> None:
+    """Hand the pending units to the executor; the run's status is recorded however it ends."""
+    ledger, run_id, shown = record
+    status = "failed"
+    try:
+        if pending:
+            executor.run(plan, pending, lookup, events)
+        status = "failed" if events.failures else "done"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        if shown is not None:
+            shown.stop()
+        ledger.finish_run(run_id, status)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lkadv.attacks import check_adversarial, perturbation_norm, project
+from lkadv.engine import check_adversarial, perturbation_norm, project
 from lkadv.errors import AttackContractError
 
 

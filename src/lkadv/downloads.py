@@ -15,6 +15,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from lkadv.config import download_cache
 from lkadv.errors import WeightsError
 
 __all__ = ["cache_dir", "fetch", "looks_like_html", "sha256_file"]
@@ -23,8 +24,8 @@ _CHUNK = 1 << 20
 
 
 def cache_dir() -> Path:
-    """The download cache: ``$LKADV_CACHE`` or ``~/.cache/lkadv``."""
-    return Path(os.environ.get("LKADV_CACHE", Path.home() / ".cache" / "lkadv"))
+    """The download cache: ``$LKADV_CACHE`` or ``~/.cache/lkadv`` (see :func:`lkadv.config.download_cache`)."""
+    return download_cache()
 
 
 def sha256_file(path: Path) -> str:

@@ -1,14 +1,18 @@
-"""The members of a composite (worst-of) attack: ``pgd:loss=dlr:steps=20+fgsm+pgd:targeted=least-likely``."""
+"""Building an attack from its configuration, composite (worst-of) members included.
+
+Members are written ``pgd:loss=dlr:steps=20+fgsm+pgd:targeted=least-likely``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lkadv.errors import ConfigError
-from lkadv.specs import AttackSpec
+from lkadv.specs import AttackFn, AttackSpec
+from lkadv.types import resolve
 
-__all__ = ["parse_members", "resolve_members"]
+__all__ = ["build_attack", "parse_members", "resolve_members", "stages_of"]
 
 
 def parse_members(text: str) -> list[tuple[str, dict[str, str]]]:
@@ -68,3 +72,29 @@ def resolve_members(
             raise ConfigError(f"member {name!r}: {exc}") from exc
         out.append((spec, config))
     return out
+
+
+def _params(spec: AttackSpec, config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k in spec.params or k == "norm"}
+
+
+def build_attack(spec: AttackSpec, config: Mapping[str, Any], get_spec: Callable[[str], AttackSpec]) -> AttackFn:
+    """The attack callable for a resolved configuration; a composite's members are built first.
+
+    Args:
+        spec: The attack's spec.
+        config: Its resolved configuration (a threat's config; extra keys are ignored).
+        get_spec: Looks a member's spec up by name.
+    """
+    params = _params(spec, config)
+    if spec.composite:
+        members = resolve_members(config["members"], config["norm"], get_spec)
+        params["members"] = [(m.name, resolve(m.factory)(**_params(m, c))) for m, c in members]
+    attack: AttackFn = resolve(spec.factory)(**params)
+    return attack
+
+
+def stages_of(attack: AttackFn, name: str) -> list[tuple[str, AttackFn]]:
+    """An attack's stages: its ``stages`` attribute (AutoAttack, worst-of), else ``[(name, attack)]``."""
+    stages = getattr(attack, "stages", None)
+    return list(stages) if stages else [(name, attack)]

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from lkadv.attacks import FGSM, PGD
-from lkadv.attacks._freeze import input_gradients_only
+from lkadv.engine import input_gradients_only
 
 
 def _net() -> nn.Module:

@@ -20,7 +20,7 @@ what ``lkadv run`` attacks: the head is kept, the classifier folded); any other
 module is attacked as it is, since a traced copy would not run Python side
 effects of its ``forward`` (counters, say) on the original.
 
-``LKADV_FOLD_BN=0`` turns the copy off (for example to save the memory of the
+:attr:`EngineOptions.fold_bn` false (``LKADV_FOLD_BN=0``) turns the copy off (for example to save the memory of the
 folded kernels on a GPU near its limit).
 """
 
@@ -34,12 +34,11 @@ from typing import TypeVar, cast
 
 from torch import nn
 
-from lkadv.attacks._freeze import input_gradients_only
-from lkadv.attacks._switches import fold_enabled
-from lkadv.attacks._trace import note_view
-from lkadv.models import HeadedClassifier
-from lkadv.models._classifier import Classifier
-from lkadv.models._folding import fold_batchnorm
+from lkadv.engine._folding import fold_batchnorm
+from lkadv.engine._freeze import input_gradients_only
+from lkadv.engine._options import engine_options
+from lkadv.engine._trace import note_view
+from lkadv.models import Classifier, HeadedClassifier
 
 __all__ = ["attack_view"]
 
@@ -65,7 +64,7 @@ def _build(model: Classifier | HeadedClassifier) -> nn.Module:
 
 
 def _fast(model: object) -> object:
-    if not fold_enabled() or not isinstance(model, Classifier | HeadedClassifier):
+    if not engine_options().fold_bn or not isinstance(model, Classifier | HeadedClassifier):
         return model
     key = _fingerprint(model)
     with _lock:
@@ -91,10 +90,8 @@ def attack_view(model: M) -> Iterator[M]:
 
     Yields:
         The BatchNorm-folded equivalent of ``model``, or ``model`` itself when
-        it is not a Classifier, there is nothing to fold, or ``LKADV_FOLD_BN=0``.
-
-    Raises:
-        ConfigError: If ``LKADV_FOLD_BN`` is set to anything but 0 or 1.
+        it is not a Classifier, there is nothing to fold, or folding is off
+        (:attr:`EngineOptions.fold_bn`).
     """
     twin = _fast(model)
     note_view(twin is not model)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lkadv.attacks._norms import perturbation_norm
+from lkadv.engine._norms import perturbation_norm
 from lkadv.errors import AttackContractError
 
 __all__ = ["ABS_SLACK", "REL_SLACK", "check_adversarial"]

@@ -31,7 +31,7 @@ from typing import Any, TypeGuard
 import torch
 from torch import fx, nn
 
-from lkadv.models._fusion import bn_affine, fuse_conv_bn
+from lkadv.models import bn_affine, fuse_conv_bn
 
 __all__ = ["fold_batchnorm"]
 

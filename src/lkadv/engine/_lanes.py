@@ -14,7 +14,8 @@ them, up to the float rounding of batch-size-dependent kernels; the split
 itself is a fixed function of the batch size and thread count, so a run
 repeats exactly. GPUs (one stream already keeps the device busy) and batches
 too small to share (fewer than :data:`MIN_LANE_ROWS` samples per lane) and
-forked child processes take a single pass. ``LKADV_CPU_LANES`` sets the lane count (``1`` turns lanes off).
+forked child processes take a single pass. :attr:`EngineOptions.cpu_lanes` (``LKADV_CPU_LANES``)
+sets the lane count (``1`` turns lanes off).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import nn
 
-from lkadv.attacks._switches import requested_lanes
-from lkadv.attacks._trace import note_lanes
+from lkadv.engine._options import engine_options
+from lkadv.engine._trace import note_lanes
 
 __all__ = ["MIN_LANE_ROWS", "input_gradient", "lane_count"]
 
@@ -55,14 +56,10 @@ os.register_at_fork(after_in_child=_mark_forked)
 
 
 def lane_count(rows: int, device: torch.device) -> int:
-    """How many lanes a batch of ``rows`` samples on ``device`` is split into.
-
-    Raises:
-        ConfigError: If ``LKADV_CPU_LANES`` is set to anything but a positive whole number.
-    """
+    """How many lanes a batch of ``rows`` samples on ``device`` is split into (see :func:`use_engine`)."""
     if device.type != "cpu":
         return 1
-    lanes = requested_lanes() or torch.get_num_threads()
+    lanes = engine_options().cpu_lanes or torch.get_num_threads()
     if _forked:
         return 1
     return max(1, min(lanes, rows // MIN_LANE_ROWS))

@@ -14,9 +14,9 @@ from typing import Any
 
 from torch import nn
 
-from lkadv._imports import resolve
 from lkadv.models import identify_network
 from lkadv.specs import ModelSpec
+from lkadv.types import resolve
 
 __all__ = ["Identified", "identify_models"]
 
@@ -38,7 +38,7 @@ class Identified:
 
 def _identify(spec: ModelSpec) -> Identified:
     try:
-        factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
+        factory = resolve(spec.factory)
         network = factory(**spec.factory_kwargs)
         if not isinstance(network, nn.Module):
             raise TypeError(f"its factory returned {type(network).__name__}, not an nn.Module")

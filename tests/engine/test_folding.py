@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lkadv.models import fold_batchnorm
-from lkadv.models._folding import _ChannelAffine
+from lkadv.engine import fold_batchnorm
+from lkadv.engine._folding import _ChannelAffine
 
 
 def _randomize(net: nn.Module, seed: int = 0) -> nn.Module:
