@@ -124,6 +124,13 @@ def ensemble(
             raise ConfigError(
                 f"AutoAttack version={version} fixes its ensemble; {given} can only be set with version=custom"
             )
+    if version == "custom":
+        return _custom(attacks, iterations, restarts, targets, queries)
+    return _fixed(version, norm)
+
+
+def _fixed(version: str, norm: str) -> list[SubAttack]:
+    """The published ensembles (pyautoattack's, including its L1 settings for ``standard``)."""
     if version == "standard":
         if norm == "l1":
             return [
@@ -147,8 +154,12 @@ def ensemble(
             SubAttack("apgd-t", 100, 1, targets=9),
             SubAttack("fab-t", 100, 1, targets=9),
         ]
-    if version == "rand":
-        return [SubAttack("apgd-ce", 100, 1, eot=20), SubAttack("apgd-dlr", 100, 1, eot=20)]
+    return [SubAttack("apgd-ce", 100, 1, eot=20), SubAttack("apgd-dlr", 100, 1, eot=20)]  # rand
+
+
+def _custom(
+    attacks: str | None, iterations: int | None, restarts: int | None, targets: int | None, queries: int | None
+) -> list[SubAttack]:
     names = _parse_list(attacks or "")
     if not names:
         raise ConfigError("AutoAttack version=custom needs attacks=..., e.g. attacks=apgd-ce+apgd-t")

@@ -7,7 +7,7 @@ reduced-precision divergence. Registering imports neither torch nor a backend.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lkadv._version import __version__
 from lkadv.attacks._aa_config import backend
@@ -22,6 +22,10 @@ from lkadv.attacks._params import (
 from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import AttackSpec, Param
+
+if TYPE_CHECKING:
+    from lkadv.metrics import ReportSection, Summary
+    from lkadv.store import Ledger
 
 __all__ = ["lkadv_register_attacks", "lkadv_report_sections"]
 
@@ -114,7 +118,7 @@ def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
 
 
 @hookimpl
-def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+def lkadv_report_sections(summary: Summary, ledger: Ledger) -> list[ReportSection] | None:
     """Sanity flags and the reduced-precision divergence of the run's attack cells."""
     from lkadv.attacks._report import precision_section, sanity_section
 

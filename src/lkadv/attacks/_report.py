@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lkadv.metrics import CellResult, ReportSection, Summary
+from lkadv.store import Ledger
 
 __all__ = ["SQUARE_ALPHA", "precision_section", "sanity_section"]
 
@@ -45,7 +46,7 @@ def _attack_cells(summary: Summary) -> list[CellResult]:
     return [c for c in summary.cells if c.kind == "attack" and _acc(c) is not None]
 
 
-def _configs(ledger: Any, summary: Summary) -> dict[str, dict[str, Any]]:
+def _configs(ledger: Ledger, summary: Summary) -> dict[str, dict[str, Any]]:
     rows = ledger.cells(summary.run["id"])
     return {r.key: dict(r.threat.get("config", {})) for r in rows}
 
@@ -145,71 +146,75 @@ def _fgsm_rows(cells: list[CellResult], configs: dict[str, dict[str, Any]]) -> t
     return rows, passed
 
 
-def _unit_rows(cells: list[CellResult], ledger: Any) -> tuple[list[list[Any]], int]:
+def _unit_rows(cells: list[CellResult], ledger: Ledger) -> tuple[list[list[Any]], int]:
     rows, passed = [], 0
     for c in cells:
         infos = ledger.unit_infos(c.key)
-        zero = _unit_sum(infos, "gradients", "zero_rows")
-        bad = _unit_sum(infos, "gradients", "nonfinite_rows")
-        total = _unit_sum(infos, "gradients", "rows")
-        if zero or bad:
-            rows.append(
-                [
-                    c.model,
-                    "no all-zero gradient during the attack",
-                    "FLAG",
-                    f"{c.label}: {zero} all-zero and {bad} overflowed of {total} sample gradients",
-                ]
-            )
-        elif total:
-            passed += 1
-        rejected = _unit_sum(infos, "precision", "rejected_by_fp32")
-        if rejected:
-            claimed = _unit_sum(infos, "precision", "claimed")
-            rows.append(
-                [
-                    c.model,
-                    "reduced-precision examples hold in fp32",
-                    "FLAG",
-                    f"{c.label}: {rejected} of {claimed} examples adversarial at reduced precision "
-                    "were not adversarial in fp32 (not counted)",
-                ]
-            )
-        square = sum(s.get("broken", 0) for i in infos for s in i.get("stages", []) if s.get("name") == "square")
-        if any(s.get("name") == "square" for i in infos for s in i.get("stages", [])):
-            n = c.accuracy.n if c.accuracy else 0
-            if n and square / n > SQUARE_ALPHA:
-                rows.append(
-                    [
-                        c.model,
-                        "AutoAttack: Square adds nothing to the gradient attacks",
-                        "FLAG",
-                        f"{c.label}: Square broke {square} of {n} samples ({_pct(square / n)}) the gradient attacks "
-                        "left: gradients are unreliable",
-                    ]
-                )
-            else:
-                passed += 1
-        for info in infos:
-            shadow = info.get("shadow")
-            if shadow and shadow.get("n"):
-                gap = shadow["robust_reduced"] - shadow["robust_fp32"]
-                if gap >= max(2, 0.02 * shadow["n"]):
-                    rows.append(
-                        [
-                            c.model,
-                            "reduced precision does not weaken the attack",
-                            "FLAG",
-                            f"{c.label}: on {shadow['n']} shadow samples, robust {shadow['robust_reduced']} at "
-                            f"reduced precision vs {shadow['robust_fp32']} at fp32",
-                        ]
-                    )
-                else:
-                    passed += 1
+        for check in (_gradient_flag, _precision_flag, _square_flag, _shadow_flags):
+            flags, ok = check(c, infos)
+            rows += [[c.model, *flag] for flag in flags]
+            passed += ok
     return rows, passed
 
 
-def sanity_section(summary: Summary, ledger: Any) -> ReportSection | None:
+_Flags = tuple[list[list[str]], int]
+
+
+def _gradient_flag(c: CellResult, infos: list[dict[str, Any]]) -> _Flags:
+    zero = _unit_sum(infos, "gradients", "zero_rows")
+    bad = _unit_sum(infos, "gradients", "nonfinite_rows")
+    total = _unit_sum(infos, "gradients", "rows")
+    if zero or bad:
+        detail = f"{c.label}: {zero} all-zero and {bad} overflowed of {total} sample gradients"
+        return [["no all-zero gradient during the attack", "FLAG", detail]], 0
+    return [], int(bool(total))
+
+
+def _precision_flag(c: CellResult, infos: list[dict[str, Any]]) -> _Flags:
+    rejected = _unit_sum(infos, "precision", "rejected_by_fp32")
+    if not rejected:
+        return [], 0
+    claimed = _unit_sum(infos, "precision", "claimed")
+    detail = (
+        f"{c.label}: {rejected} of {claimed} examples adversarial at reduced precision "
+        "were not adversarial in fp32 (not counted)"
+    )
+    return [["reduced-precision examples hold in fp32", "FLAG", detail]], 0
+
+
+def _square_flag(c: CellResult, infos: list[dict[str, Any]]) -> _Flags:
+    stages = [s for i in infos for s in i.get("stages", []) if s.get("name") == "square"]
+    if not stages:
+        return [], 0
+    square = sum(s.get("broken", 0) for s in stages)
+    n = c.accuracy.n if c.accuracy else 0
+    if n and square / n > SQUARE_ALPHA:
+        detail = (
+            f"{c.label}: Square broke {square} of {n} samples ({_pct(square / n)}) the gradient attacks "
+            "left: gradients are unreliable"
+        )
+        return [["AutoAttack: Square adds nothing to the gradient attacks", "FLAG", detail]], 0
+    return [], 1
+
+
+def _shadow_flags(c: CellResult, infos: list[dict[str, Any]]) -> _Flags:
+    flags, passed = [], 0
+    for info in infos:
+        shadow = info.get("shadow")
+        if not (shadow and shadow.get("n")):
+            continue
+        if shadow["robust_reduced"] - shadow["robust_fp32"] >= max(2, 0.02 * shadow["n"]):
+            detail = (
+                f"{c.label}: on {shadow['n']} shadow samples, robust {shadow['robust_reduced']} at "
+                f"reduced precision vs {shadow['robust_fp32']} at fp32"
+            )
+            flags.append(["reduced precision does not weaken the attack", "FLAG", detail])
+        else:
+            passed += 1
+    return flags, passed
+
+
+def sanity_section(summary: Summary, ledger: Ledger) -> ReportSection | None:
     """Flags a reviewer would raise, or one line saying that every check passed."""
     cells = _attack_cells(summary)
     probe_rows, probe_passed = _probe_rows(summary)
@@ -245,7 +250,7 @@ def sanity_section(summary: Summary, ledger: Any) -> ReportSection | None:
     )
 
 
-def precision_section(summary: Summary, ledger: Any) -> ReportSection | None:
+def precision_section(summary: Summary, ledger: Ledger) -> ReportSection | None:
     """Robust accuracy at the run's reduced precision against fp32, on each cell's shadow samples."""
     rows = []
     for c in _attack_cells(summary):

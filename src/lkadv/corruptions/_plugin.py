@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lkadv.corruptions._catalog import CATALOG
 from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import CorruptionSpec
+
+if TYPE_CHECKING:
+    from lkadv.metrics import ReportSection, Summary
+    from lkadv.store import Ledger
+
 
 __all__ = ["lkadv_register_corruptions", "lkadv_report_sections"]
 
@@ -34,7 +39,7 @@ def lkadv_register_corruptions(registry: Registry[CorruptionSpec]) -> None:
 
 
 @hookimpl
-def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+def lkadv_report_sections(summary: Summary, ledger: Ledger) -> list[ReportSection] | None:
     """The per-corruption table and the mCE table, when the run has corruption cells."""
     from lkadv.corruptions._report import corruption_sections
 

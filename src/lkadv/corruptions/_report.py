@@ -7,7 +7,7 @@ or unnormalized (over 15 or 19 corruptions).
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lkadv.corruptions._protocol import describe_protocol
 from lkadv.metrics import (
@@ -23,6 +23,9 @@ from lkadv.metrics import (
     relative_mean_ce,
     severity_curve,
 )
+
+if TYPE_CHECKING:
+    from lkadv.store import Ledger
 
 __all__ = ["corruption_sections", "model_errors"]
 
@@ -48,7 +51,7 @@ def _pct(v: float | None) -> float | None:
     return None if v is None else round(100 * v, 2)
 
 
-def _resolutions(ledger: Any, run_id: int) -> dict[str, str]:
+def _resolutions(ledger: Ledger, run_id: int) -> dict[str, str]:
     out: dict[str, str] = {}
     for row in ledger.cells(run_id):
         pre = str(row.spec.get("preprocessing", ""))
@@ -56,7 +59,7 @@ def _resolutions(ledger: Any, run_id: int) -> dict[str, str]:
     return out
 
 
-def corruption_sections(summary: Summary, ledger: Any = None) -> list[ReportSection]:
+def corruption_sections(summary: Summary, ledger: Ledger | None = None) -> list[ReportSection]:
     """The per-corruption table, the mCE table and their notes (empty without corruption cells)."""
     errors, clean = model_errors(summary)
     if not errors:
@@ -104,27 +107,28 @@ def _per_corruption(
     )
 
 
+def _normalizer(
+    errors: dict[str, dict[str, dict[int, float]]], clean: dict[str, float], plan: dict[str, Any], notes: list[str]
+) -> tuple[dict[str, dict[int, float]] | None, float | None, str]:
+    """``(baseline errors, baseline clean error, how it is named)``: the run's baseline model, else AlexNet."""
+    baseline_model = plan.get("mce_baseline")
+    label_space = plan.get("label_space")
+    if baseline_model and baseline_model in errors:
+        return errors[baseline_model], clean.get(baseline_model), f"by {baseline_model} (baseline model of this run)"
+    if label_space == IMAGENET:
+        return alexnet_baseline(STANDARD_CORRUPTIONS), ALEXNET_CLEAN_ERROR, "by AlexNet (published ImageNet-C errors)"
+    notes.append(
+        f"no mCE baseline: label space {label_space!r} is not ImageNet's and no baseline model ran; "
+        "name one with --mce-baseline"
+    )
+    return None, None, "not normalized"
+
+
 def _mce_table(
     errors: dict[str, dict[str, dict[int, float]]], clean: dict[str, float], models: list[str], plan: dict[str, Any]
 ) -> ReportSection:
-    baseline_model = plan.get("mce_baseline")
-    label_space = plan.get("label_space")
     notes: list[str] = []
-    baseline: dict[str, dict[int, float]] | None = None
-    base_clean: float | None = None
-    if baseline_model and baseline_model in errors:
-        baseline, base_clean = errors[baseline_model], clean.get(baseline_model)
-        by = f"by {baseline_model} (baseline model of this run)"
-    elif label_space == IMAGENET:
-        by = "by AlexNet (published ImageNet-C errors)"
-        baseline = alexnet_baseline(STANDARD_CORRUPTIONS)
-        base_clean = ALEXNET_CLEAN_ERROR
-    else:
-        by = "not normalized"
-        notes.append(
-            f"no mCE baseline: label space {label_space!r} is not ImageNet's and no baseline model ran; "
-            "name one with --mce-baseline"
-        )
+    baseline, base_clean, by = _normalizer(errors, clean, plan, notes)
     present = [n for n in STANDARD_CORRUPTIONS if all(n in errors[m] for m in models)]
     extra = [n for n in EXTRA_CORRUPTIONS if all(n in errors[m] for m in models)]
     if len(present) < len(STANDARD_CORRUPTIONS):
@@ -157,7 +161,7 @@ def _mce_table(
     if baseline is not None:
         notes.append(f"CE per corruption = the model's summed error / the baseline's; normalized {by}")
     protocol = plan.get("options", {}).get("corruption_protocol", "float")
-    if baseline_model is None and label_space == IMAGENET and protocol != "released":
+    if plan.get("mce_baseline") is None and plan.get("label_space") == IMAGENET and protocol != "released":
         notes.append(
             f"AlexNet's errors were measured on the released ImageNet-C files (8-bit JPEG); this run's "
             f"corruption protocol is {protocol!r}, so its normalized mCE is not the published protocol's "

@@ -29,7 +29,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,81 +257,19 @@ def prepare_imagesets(
     first = imagesets[0]
     samples = first.samples
     ids = [samples.ids[p] for p in positions]
-    writers: dict[str, _Writer] = {}
-    pending: list[FileImageSet] = []
-    bad_known: set[str] | None = None
+    entries = _Entries(ids, positions)
     if cache_dir is not None:
-        fingerprint = source_fingerprint(first, positions)
-        folder = cache_dir / first.dataset
-        _remove_stale_tmp(folder)
-        for imageset in imagesets:
-            key = imageset.preprocessing.key()
-            material = cache_material(imageset, subset_digest, fingerprint)
-            final = folder / _entry_name(material)
-            opened = PreparedArray.open(final, material, ids, positions)
-            if opened is not None:
-                imageset.prepared = opened
-                report.entries[key] = f"reused {final}"
-                bad_known = set(opened.bad) if bad_known is None else bad_known | set(opened.bad)
-                continue
-            c, h, w = imageset.preprocessing.input_size
-            need = len(ids) * c * h * w
-            if need + _SPARE_BYTES > _free_bytes(folder):
-                report.entries[key] = f"streaming: {need / 2**30:.1f} GiB would not fit in {folder}"
-                continue
-            writers[key] = _Writer(final, material, ids, (len(ids), c, h, w))
-            pending.append(imageset)
+        entries.open_or_plan(imagesets, subset_digest, cache_dir / first.dataset, report)
     else:
         for imageset in imagesets:
             report.entries[imageset.preprocessing.key()] = "streaming: cache off"
-    scan = bool(pending) or (on_bad_image == "skip" and bad_known is None)
-    bad_sources: dict[int, str] = {}
-    if scan:
+    if entries.pending or (on_bad_image == "skip" and entries.bad_known is None):
         t0 = time.perf_counter()
-        row_of = {int(p): i for i, p in enumerate(positions)}
-        by_source: dict[int, list[int]] = {}
-        for p in positions:
-            by_source.setdefault(int(samples.source_of[p]), []).append(int(p))
-        sources = list(by_source)
-        frames: list[Sequence[int] | None] = [
-            None if samples.kind != "video" else sorted(int(samples.frame_of[p]) for p in by_source[s]) for s in sources
-        ]
-        pres = [im.preprocessing for im in pending]
-        _log.info("preparing %s: %d files, %d preprocessing(s)", first.dataset, len(sources), len(pres))
-        try:
-            slot = {s: i for i, s in enumerate(sources)}
-            for result in iter_decoded(samples, sources, pres, workers, frames):
-                if result.error is not None:
-                    bad_sources[result.source] = result.error
-                    continue
-                wanted = frames[slot[result.source]]
-                frame_index = {f: i for i, f in enumerate(wanted)} if wanted is not None else {-1: 0}
-                for p in by_source[result.source]:
-                    f = int(samples.frame_of[p])
-                    for key, writer in writers.items():
-                        writer.array[row_of[p]] = result.arrays[key][frame_index[f]]
-            if bad_sources and on_bad_image == "fail":
-                listing = "; ".join(list(bad_sources.values())[:10])
-                raise DataError(
-                    f"dataset {first.dataset!r}: {len(bad_sources)} file(s) cannot be decoded: {listing}. "
-                    "Replace them, or rerun with --on-bad-image skip (or LKADV_ON_BAD_IMAGE=skip) to leave them "
-                    "out; the count is recorded with the run."
-                )
-            bad_ids = [samples.ids[p] for s in bad_sources for p in by_source[s]]
-            for writer in writers.values():
-                writer.commit(bad_ids)
-        except BaseException:
-            for writer in writers.values():
-                writer.abort()
-            raise
+        bad_ids = _decode_pass(first, positions, entries, on_bad_image, workers)
         report.seconds = time.perf_counter() - t0
-        for imageset in pending:
-            key = imageset.preprocessing.key()
-            writer = writers[key]
-            imageset.prepared = PreparedArray.open(writer.final, writer.material, ids, positions)
-            report.entries[key] = f"written {writer.final}"
-        bad_known = set(bad_ids) if bad_known is None else bad_known | set(bad_ids)
-    bad = sorted(bad_known or set())
+        entries.open_written(report)
+        entries.add_bad(bad_ids)
+    bad = sorted(entries.bad_known or set())
     if bad and on_bad_image == "fail":
         raise DataError(
             f"dataset {first.dataset!r}: {len(bad)} file(s) of this subset cannot be decoded (recorded when the "
@@ -341,3 +279,97 @@ def prepare_imagesets(
     report.bad_ids = bad
     report.bad_positions = sorted(index[b] for b in bad)
     return report
+
+
+class _Entries:
+    """The cache entries of one subset: those opened, and those to write in the decoding pass."""
+
+    def __init__(self, ids: list[str], positions: Sequence[int]) -> None:
+        self.ids, self.positions = ids, positions
+        self.writers: dict[str, _Writer] = {}
+        self.pending: list[FileImageSet] = []
+        self.bad_known: set[str] | None = None  # unreadable ids recorded in the entries opened
+
+    def open_written(self, report: PrepareReport) -> None:
+        """Point each pending imageset at the entry the decoding pass wrote for it."""
+        for imageset in self.pending:
+            key = imageset.preprocessing.key()
+            writer = self.writers[key]
+            imageset.prepared = PreparedArray.open(writer.final, writer.material, self.ids, self.positions)
+            report.entries[key] = f"written {writer.final}"
+
+    def add_bad(self, bad: Iterable[str]) -> None:
+        self.bad_known = set(bad) if self.bad_known is None else self.bad_known | set(bad)
+
+    def open_or_plan(
+        self, imagesets: Sequence[FileImageSet], subset_digest: str, folder: Path, report: PrepareReport
+    ) -> None:
+        """Open each valid entry; plan a writer for each missing one that fits on the disk."""
+        fingerprint = source_fingerprint(imagesets[0], self.positions)
+        _remove_stale_tmp(folder)
+        for imageset in imagesets:
+            key = imageset.preprocessing.key()
+            material = cache_material(imageset, subset_digest, fingerprint)
+            final = folder / _entry_name(material)
+            opened = PreparedArray.open(final, material, self.ids, self.positions)
+            if opened is not None:
+                imageset.prepared = opened
+                report.entries[key] = f"reused {final}"
+                self.add_bad(opened.bad)
+                continue
+            c, h, w = imageset.preprocessing.input_size
+            need = len(self.ids) * c * h * w
+            if need + _SPARE_BYTES > _free_bytes(folder):
+                report.entries[key] = f"streaming: {need / 2**30:.1f} GiB would not fit in {folder}"
+                continue
+            self.writers[key] = _Writer(final, material, self.ids, (len(self.ids), c, h, w))
+            self.pending.append(imageset)
+
+
+def _decode_pass(
+    first: FileImageSet, positions: Sequence[int], entries: _Entries, on_bad_image: str, workers: int
+) -> list[str]:
+    """Decode every source file once, filling the pending entries; returns the unreadable ids.
+
+    Raises:
+        DataError: With ``fail``, naming the unreadable files and the option that skips them.
+    """
+    samples = first.samples
+    row_of = {int(p): i for i, p in enumerate(positions)}
+    by_source: dict[int, list[int]] = {}
+    for p in positions:
+        by_source.setdefault(int(samples.source_of[p]), []).append(int(p))
+    sources = list(by_source)
+    frames: list[Sequence[int] | None] = [
+        None if samples.kind != "video" else sorted(int(samples.frame_of[p]) for p in by_source[s]) for s in sources
+    ]
+    pres = [im.preprocessing for im in entries.pending]
+    _log.info("preparing %s: %d files, %d preprocessing(s)", first.dataset, len(sources), len(pres))
+    bad_sources: dict[int, str] = {}
+    try:
+        slot = {s: i for i, s in enumerate(sources)}
+        for result in iter_decoded(samples, sources, pres, workers, frames):
+            if result.error is not None:
+                bad_sources[result.source] = result.error
+                continue
+            wanted = frames[slot[result.source]]
+            frame_index = {f: i for i, f in enumerate(wanted)} if wanted is not None else {-1: 0}
+            for p in by_source[result.source]:
+                f = int(samples.frame_of[p])
+                for key, writer in entries.writers.items():
+                    writer.array[row_of[p]] = result.arrays[key][frame_index[f]]
+        if bad_sources and on_bad_image == "fail":
+            listing = "; ".join(list(bad_sources.values())[:10])
+            raise DataError(
+                f"dataset {first.dataset!r}: {len(bad_sources)} file(s) cannot be decoded: {listing}. "
+                "Replace them, or rerun with --on-bad-image skip (or LKADV_ON_BAD_IMAGE=skip) to leave them "
+                "out; the count is recorded with the run."
+            )
+        bad_ids = [samples.ids[p] for s in bad_sources for p in by_source[s]]
+        for writer in entries.writers.values():
+            writer.commit(bad_ids)
+    except BaseException:
+        for writer in entries.writers.values():
+            writer.abort()
+        raise
+    return bad_ids

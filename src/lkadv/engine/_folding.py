@@ -142,36 +142,45 @@ class _Tracer(fx.Tracer):
             return super().call_module(m, forward, args, kwargs)
 
 
-def _fold_graph(gm: fx.GraphModule, opaque: dict[int, nn.Module]) -> int:
-    """Rewrite ``gm`` in place; returns how many BatchNorms were removed."""
-    counter = itertools.count()
-    gm.graph.eliminate_dead_code()  # what an abandoned trace of an opaque module left behind
-    modules = dict(gm.named_modules())
+class _GraphFolder:
+    """Rewrites one traced graph: each eval BatchNorm into its neighbour convolution, or into an affine map."""
 
-    def module_of(node: fx.Node) -> nn.Module | None:
-        return modules.get(str(node.target)) if node.op == "call_module" else None
+    def __init__(self, gm: fx.GraphModule, opaque: dict[int, nn.Module]) -> None:
+        self.gm, self.opaque = gm, opaque
+        self.counter = itertools.count()
+        gm.graph.eliminate_dead_code()  # what an abandoned trace of an opaque module left behind
+        self.modules = dict(gm.named_modules())
 
-    def install(node: fx.Node, module: nn.Module) -> None:
-        name = f"_lkadv_folded_{next(counter)}"
-        gm.add_submodule(name, module)
-        modules[name] = module
+    def module_of(self, node: fx.Node) -> nn.Module | None:
+        return self.modules.get(str(node.target)) if node.op == "call_module" else None
+
+    def install(self, node: fx.Node, module: nn.Module) -> None:
+        name = f"_lkadv_folded_{next(self.counter)}"
+        self.gm.add_submodule(name, module)
+        self.modules[name] = module
         node.target = name
 
-    removed = 0
-    for node in list(gm.graph.nodes):
-        inner = module_of(node)
-        if inner is not None and id(inner) in opaque and not _foldable(inner):
+    def fold(self, node: fx.Node) -> int:
+        """BatchNorms removed at ``node``."""
+        inner = self.module_of(node)
+        if inner is not None and id(inner) in self.opaque and not _foldable(inner):
             folded, n = _fold(inner)
             if n:
-                install(node, folded)
-                removed += n
-            continue
-        bn = module_of(node)
+                self.install(node, folded)
+            return n
+        bn = self.module_of(node)
         if not _foldable(bn) or len(node.args) != 1 or node.kwargs:
-            continue
+            return 0
+        if self._into_producer(node, bn) or self._into_consumer(node, bn):
+            return 1
+        self.install(node, _ChannelAffine(*bn_affine(bn)))
+        return 1
+
+    def _into_producer(self, node: fx.Node, bn: nn.modules.batchnorm._BatchNorm) -> bool:
+        """``conv -> bn`` with the conv feeding nothing else: the BatchNorm goes into the conv."""
         source = node.args[0]
-        conv = module_of(source) if isinstance(source, fx.Node) else None
-        if (
+        conv = self.module_of(source) if isinstance(source, fx.Node) else None
+        if not (
             conv is not None
             and isinstance(source, fx.Node)
             and isinstance(conv, _Conv)
@@ -179,27 +188,34 @@ def _fold_graph(gm: fx.GraphModule, opaque: dict[int, nn.Module]) -> int:
             and len(source.users) == 1
             and conv.out_channels == bn.num_features
         ):
-            install(source, _post_fold(conv, bn))
-            node.replace_all_uses_with(source)
-            gm.graph.erase_node(node)
-            removed += 1
-            continue
+            return False
+        self.install(source, _post_fold(conv, bn))
+        node.replace_all_uses_with(source)
+        self.gm.graph.erase_node(node)
+        return True
+
+    def _into_consumer(self, node: fx.Node, bn: nn.modules.batchnorm._BatchNorm) -> bool:
+        """``bn -> conv1x1`` with the BatchNorm feeding nothing else: it goes into the pointwise conv."""
         users = list(node.users)
-        target = module_of(users[0]) if len(users) == 1 else None
-        if (
+        target = self.module_of(users[0]) if len(users) == 1 else None
+        if not (
             target is not None
             and _pointwise(target)
             and len(users[0].args) == 1
             and not users[0].kwargs
             and target.in_channels == bn.num_features
         ):
-            install(users[0], _pre_fold(bn, target))
-            users[0].args = (node.args[0],)
-            gm.graph.erase_node(node)
-            removed += 1
-            continue
-        install(node, _ChannelAffine(*bn_affine(bn)))
-        removed += 1
+            return False
+        self.install(users[0], _pre_fold(bn, target))
+        users[0].args = (node.args[0],)
+        self.gm.graph.erase_node(node)
+        return True
+
+
+def _fold_graph(gm: fx.GraphModule, opaque: dict[int, nn.Module]) -> int:
+    """Rewrite ``gm`` in place; returns how many BatchNorms were removed."""
+    folder = _GraphFolder(gm, opaque)
+    removed = sum(folder.fold(node) for node in list(gm.graph.nodes))
     gm.graph.lint()
     gm.delete_all_unused_submodules()
     gm.recompile()

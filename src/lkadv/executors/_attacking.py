@@ -170,15 +170,7 @@ def attack_unit(
     threat = unit.cell.threat
     spec = ctx.plan.attack_specs[threat.name]
     stages = stages_of(build_attack(spec, dict(threat.config), ctx.plan.attack_specs.__getitem__), threat.name)
-    skip = ~clean.correct
-    pred = clean.pred.copy()
-    fooled_before = np.zeros(len(x), bool)
-    if prev is not None:
-        fooled_before = ~prev.correct & ~skip
-        pred[fooled_before] = prev.pred[fooled_before]
-        skip = skip | ~prev.correct
-    attacked = ~skip
-    state = StagedState.start(attacked.copy(), pred)
+    attacked, fooled_before, state = _starting_point(clean, prev)
     saved = ctx.events.saved_progress(unit) if len(stages) > 1 else None
     if saved is not None:
         state = StagedState.from_json(saved[1], saved[0])
@@ -204,6 +196,19 @@ def attack_unit(
     state.norms[~attacked] = np.nan
     extras = {"perturbation": state.norms, "broken_by": state.broken_by}
     return Outcomes(state.correct, state.pred, state.margin, attacked, extras=extras), info
+
+
+def _starting_point(clean: Outcomes, prev: Outcomes | None) -> tuple[np.ndarray, np.ndarray, StagedState]:
+    """``(attacked, fooled at the smaller eps, state)``: samples wrong when clean or already fooled are skipped."""
+    skip = ~clean.correct
+    pred = clean.pred.copy()
+    fooled_before = np.zeros(len(skip), bool)
+    if prev is not None:
+        fooled_before = ~prev.correct & ~skip
+        pred[fooled_before] = prev.pred[fooled_before]
+        skip = skip | ~prev.correct
+    attacked = ~skip
+    return attacked, fooled_before, StagedState.start(attacked.copy(), pred)
 
 
 def _run_stages(

@@ -7,7 +7,7 @@ from typing import Any
 
 from lkadv.metrics._accuracy import Estimate, accuracy
 from lkadv.plugins import PluginHost
-from lkadv.store import Ledger
+from lkadv.store import CellRow, Ledger
 
 __all__ = ["CellResult", "ReportSection", "Summary", "summarize"]
 
@@ -177,6 +177,45 @@ def _backend(threat: dict[str, Any]) -> str | None:
     return f"{config['backend']} {version}" if version else str(config["backend"])
 
 
+def _cell_result(ledger: Ledger, row: CellRow) -> CellResult:
+    outcomes = ledger.outcomes(row.key)
+    return CellResult(
+        key=row.key,
+        model=row.model,
+        family=row.family,
+        kind=row.threat_kind,
+        name=row.threat_name,
+        label=row.threat_label,
+        threat_id=row.threat_id,
+        eps=row.threat.get("eps"),
+        severity=row.threat.get("severity"),
+        status="failed" if row.info.get("error") and row.status != "done" else row.status,
+        units_done=row.units_done,
+        n_units=row.n_units,
+        accuracy=accuracy(outcomes.correct) if len(outcomes) else None,
+        seconds=row.seconds,
+        info=row.info,
+        units=_unit_settings(ledger, row.key),
+        stage=ledger.stages_done(row.key) if row.status != "done" else None,
+        backend=_backend(row.threat),
+    )
+
+
+def _notes(subset: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    """What a reader must know about the samples: a subset, unreadable files left out."""
+    notes = []
+    if subset and subset.get("n") != subset.get("total"):
+        hint = " (use --limit 0 for all)" if str(subset.get("rule", "")).startswith("balanced(") else ""
+        notes.append(f"{subset['n']} of {subset['total']} samples: {subset['rule']}{hint}")
+    if data.get("bad_images"):
+        notes.append(
+            f"{data['bad_images']} unreadable image(s) left out (--on-bad-image skip), e.g. {data['bad_ids'][:3]}"
+        )
+    if data.get("bad_videos"):
+        notes.append(f"{data['bad_videos']} unreadable video(s) left out (--on-bad-image skip)")
+    return notes
+
+
 def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None = None) -> Summary:
     """Read a run's cells and outcomes back and compute their accuracies.
 
@@ -189,50 +228,16 @@ def summarize(ledger: Ledger, run_id: int | None = None, host: PluginHost | None
         The summary.
     """
     run = ledger.run(run_id)
-    rows = ledger.cells(run["id"])
     results: list[CellResult] = []
     models: dict[str, str] = {}
     columns: dict[str, None] = {}
-    for row in rows:
+    for row in ledger.cells(run["id"]):
         models.setdefault(row.model, row.family)
         columns.setdefault(row.threat_label, None)
-        outcomes = ledger.outcomes(row.key)
-        status = "failed" if row.info.get("error") and row.status != "done" else row.status
-        results.append(
-            CellResult(
-                key=row.key,
-                model=row.model,
-                family=row.family,
-                kind=row.threat_kind,
-                name=row.threat_name,
-                label=row.threat_label,
-                threat_id=row.threat_id,
-                eps=row.threat.get("eps"),
-                severity=row.threat.get("severity"),
-                status=status,
-                units_done=row.units_done,
-                n_units=row.n_units,
-                accuracy=accuracy(outcomes.correct) if len(outcomes) else None,
-                seconds=row.seconds,
-                info=row.info,
-                units=_unit_settings(ledger, row.key),
-                stage=ledger.stages_done(row.key) if row.status != "done" else None,
-                backend=_backend(row.threat),
-            )
-        )
+        results.append(_cell_result(ledger, row))
     plan = run["plan"]
-    notes = []
     subset = plan.get("subset", {})
-    if subset and subset.get("n") != subset.get("total"):
-        hint = " (use --limit 0 for all)" if str(subset.get("rule", "")).startswith("balanced(") else ""
-        notes.append(f"{subset['n']} of {subset['total']} samples: {subset['rule']}{hint}")
-    data = plan.get("data") or {}
-    if data.get("bad_images"):
-        notes.append(
-            f"{data['bad_images']} unreadable image(s) left out (--on-bad-image skip), e.g. {data['bad_ids'][:3]}"
-        )
-    if data.get("bad_videos"):
-        notes.append(f"{data['bad_videos']} unreadable video(s) left out (--on-bad-image skip)")
+    notes = _notes(subset, plan.get("data") or {})
     summary = Summary(run, plan.get("dataset", "?"), subset, list(models.items()), list(columns), results, notes)
     if host is not None:
         summary.sections = host.collect("lkadv_report_sections", summary=summary, ledger=ledger)

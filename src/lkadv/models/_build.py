@@ -61,6 +61,33 @@ def _has_reparam(network: nn.Module) -> bool:
     return any(callable(getattr(m, "reparameterize", None)) for m in network.modules())
 
 
+def _merge(
+    spec: ModelSpec, network: nn.Module, reference: Classifier, device: torch.device | str
+) -> tuple[bool, float]:
+    """Re-parameterize ``network`` in place; returns (merged, relative logit change on a probe batch).
+
+    Raises:
+        ModelContractError: If merging changed the logits beyond ``spec.reparam_rtol``.
+    """
+    probe = torch.rand((4, *spec.input_size), generator=torch.Generator().manual_seed(0)).to(device)
+    with torch.inference_mode():
+        before = reference(probe)
+    merged = reparameterize(network)
+    network.eval()
+    for p in network.parameters():
+        p.requires_grad_(False)
+    with torch.inference_mode():
+        after = reference(probe)
+    scale = before.abs().max().clamp_min(1e-12)
+    rel_err = float((after - before).abs().max() / scale)
+    if not rel_err <= spec.reparam_rtol:
+        raise ModelContractError(
+            f"model {spec.name!r}: re-parameterized logits differ from the unmerged ones by "
+            f"{rel_err:.3g} of the logit scale (tolerance {spec.reparam_rtol:g}); the merge is wrong"
+        )
+    return merged, rel_err
+
+
 def build_classifier(
     spec: ModelSpec,
     *,
@@ -100,25 +127,7 @@ def build_classifier(
         network, mean=spec.mean, std=spec.std, num_classes=spec.num_classes, precision=precision, name=spec.name
     ).to(device)
     reference = clf if precision == "fp32" else clf.with_precision("fp32")
-    rel_err: float | None = None
-    merged = False
-    if merge and _has_reparam(network):
-        probe = torch.rand((4, *spec.input_size), generator=torch.Generator().manual_seed(0)).to(device)
-        with torch.inference_mode():
-            before = reference(probe)
-        merged = reparameterize(network)
-        network.eval()
-        for p in network.parameters():
-            p.requires_grad_(False)
-        with torch.inference_mode():
-            after = reference(probe)
-        scale = before.abs().max().clamp_min(1e-12)
-        rel_err = float((after - before).abs().max() / scale)
-        if not rel_err <= spec.reparam_rtol:
-            raise ModelContractError(
-                f"model {spec.name!r}: re-parameterized logits differ from the unmerged ones by "
-                f"{rel_err:.3g} of the logit scale (tolerance {spec.reparam_rtol:g}); the merge is wrong"
-            )
+    merged, rel_err = _merge(spec, network, reference, device) if merge and _has_reparam(network) else (False, None)
     if channels_last:
         clf.channels_last = True
         network.to(memory_format=torch.channels_last)

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lkadv.config import parse_bool
 from lkadv.errors import SelectionError, WeightsError
 from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
@@ -24,7 +25,6 @@ __all__ = ["create", "lkadv_register_models", "spec_for"]
 
 _LABEL_SPACES = {1000: "imagenet-1k", 21843: "imagenet-22k", 21841: "imagenet-22k", 11821: "imagenet-21k-p"}
 _OPTION = re.compile(r"^(?P<name>[^\[\]]+)(?:\[(?P<opts>[^\]]*)\])?$")
-_TRUE = ("1", "true", "yes", "on")
 
 
 def _parse(rest: str) -> tuple[str, dict[str, str]]:
@@ -38,6 +38,27 @@ def _parse(rest: str) -> tuple[str, dict[str, str]]:
             raise SelectionError(f"unknown timm option {item!r}; options are pretrained=BOOL and file=PATH")
         opts[key.strip()] = value.strip()
     return match["name"].strip(), opts
+
+
+def _weights(name: str, arch: str, opts: dict[str, str], cfg: dict[str, Any]) -> tuple[str, bool, str | None]:
+    """``(weights_id, pretrained, file)``: a local file (keyed on its sha256), timm's weights, or random init.
+
+    Raises:
+        SelectionError: If the named file does not exist.
+    """
+    pretrained = parse_bool(opts.get("pretrained", "true"), f"timm:{name} [pretrained=...]")
+    file = opts.get("file")
+    if file:
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise SelectionError(f"timm:{name}: weights file {path} does not exist")
+        from lkadv.downloads import sha256_file
+
+        return f"sha256:{sha256_file(path)}", True, str(path.resolve())
+    if pretrained:
+        full = f"{arch}.{cfg.get('tag')}" if cfg.get("tag") else arch
+        return f"timm:{full}:{cfg.get('hf_hub_id') or cfg.get('url') or 'unknown-source'}", True, None
+    return "random-init:seed0", False, None
 
 
 def spec_for(rest: str) -> ModelSpec:
@@ -67,20 +88,7 @@ def spec_for(rest: str) -> ModelSpec:
         tags = [n for n in timm.list_models(arch, pretrained=True) if n.startswith(arch + ".")]
         raise SelectionError(f"timm model {arch!r} has no tag {tag!r}; known: {', '.join(tags) or 'none'}") from exc
     cfg_d: dict[str, Any] = dict(vars(cfg)) if cfg is not None else {}
-    pretrained = opts.get("pretrained", "true").lower() in _TRUE
-    file = opts.get("file")
-    if file:
-        path = Path(file).expanduser()
-        if not path.is_file():
-            raise SelectionError(f"timm:{name}: weights file {path} does not exist")
-        from lkadv.downloads import sha256_file
-
-        weights_id, pretrained, file = f"sha256:{sha256_file(path)}", True, str(path.resolve())
-    elif pretrained:
-        full = f"{arch}.{cfg_d.get('tag')}" if cfg_d.get("tag") else arch
-        weights_id = f"timm:{full}:{cfg_d.get('hf_hub_id') or cfg_d.get('url') or 'unknown-source'}"
-    else:
-        weights_id = "random-init:seed0"
+    weights_id, pretrained, file = _weights(name, arch, opts, cfg_d)
     num_classes = int(cfg_d.get("num_classes") or 1000)
     input_size = tuple(int(v) for v in cfg_d.get("input_size") or (3, 224, 224))
     crop_mode = cfg_d.get("crop_mode") or "center"

@@ -13,11 +13,15 @@ exception in one is reported and never stops the run (unless strict mode).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hooks' argument types live in higher layers; only the type checker reads them
+    from lkadv.executors import UnitOutcome
+    from lkadv.metrics import ReportSection, Summary
+    from lkadv.planner import Plan, Unit
+    from lkadv.plugins._doctor import DoctorCheck
     from lkadv.registries import Registry
     from lkadv.specs import (
         AnalysisSpec,
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
         ModelSpec,
         ReporterSpec,
     )
+    from lkadv.store import Ledger
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -151,7 +156,7 @@ def lkadv_register_reporters(registry: Registry[ReporterSpec]) -> None:
 
 
 @hookspec
-def lkadv_run_started(plan: Any) -> None:
+def lkadv_run_started(plan: Plan) -> None:
     """Observe a run that is about to compute its pending units.
 
     Called once per run, after the plan is stored in the ledger and before the
@@ -168,7 +173,7 @@ def lkadv_run_started(plan: Any) -> None:
 
 
 @hookspec
-def lkadv_unit_finished(unit: Any, outcome: Any) -> None:
+def lkadv_unit_finished(unit: Unit, outcome: UnitOutcome) -> None:
     """Observe a unit whose outcomes were just committed to the ledger.
 
     Called once per finished unit, in the driver process, after the commit.
@@ -185,7 +190,7 @@ def lkadv_unit_finished(unit: Any, outcome: Any) -> None:
 
 
 @hookspec
-def lkadv_run_finished(summary: Any) -> None:
+def lkadv_run_finished(summary: Summary) -> None:
     """Observe a finished run.
 
     Called once per run, after the last unit is committed and the run is marked
@@ -202,7 +207,7 @@ def lkadv_run_finished(summary: Any) -> None:
 
 
 @hookspec
-def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+def lkadv_report_sections(summary: Summary, ledger: Ledger) -> list[ReportSection] | None:
     """Add tables under a run's main table (mCE, benchmark scores, sanity flags...).
 
     Called whenever a summary is built (at the end of ``lkadv run`` and by
@@ -221,7 +226,7 @@ def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
 
 
 @hookspec
-def lkadv_doctor_checks() -> list[Any] | None:
+def lkadv_doctor_checks() -> list[DoctorCheck] | None:
     """Add rows to ``lkadv doctor`` (weights present on disk, optional fast kernels...).
 
     Called once per implementation, each on its own, when ``lkadv doctor`` runs.

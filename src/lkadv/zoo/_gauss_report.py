@@ -11,11 +11,16 @@ McNemar test on the samples where exactly one of them is right.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lkadv.metrics import ReportSection, Summary
+
+if TYPE_CHECKING:
+    from lkadv.metrics import ReportSection, Summary
+    from lkadv.store import Ledger
+
 
 __all__ = ["gauss_section", "mcnemar_p"]
 
@@ -30,7 +35,7 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def gauss_section(summary: Summary, ledger: Any) -> ReportSection | None:
+def gauss_section(summary: Summary, ledger: Ledger) -> ReportSection | None:
     """One row per (twin pair, threat) that both models of the pair ran."""
     names = {m for m, _ in summary.models}
     pairs = [(m[: -len("-gauss")], m) for m in sorted(names) if m.endswith("-gauss") and m[: -len("-gauss")] in names]

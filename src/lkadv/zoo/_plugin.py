@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import ModelSpec
 from lkadv.zoo._catalog import FM_MEAN, FM_STD, ZOO
+
+if TYPE_CHECKING:
+    from lkadv.metrics import ReportSection, Summary
+    from lkadv.store import Ledger
+
 
 __all__ = ["lkadv_register_models", "lkadv_report_sections", "load_zoo_model", "weights_dir"]
 
@@ -82,7 +87,7 @@ def lkadv_register_models(registry: Registry[ModelSpec]) -> None:
 
 
 @hookimpl
-def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+def lkadv_report_sections(summary: Summary, ledger: Ledger) -> list[ReportSection] | None:
     """The Gauss head against its plain twin, when a run holds both."""
     from lkadv.zoo._gauss_report import gauss_section
 

@@ -66,6 +66,25 @@ def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch: in
     return correct / len(images)
 
 
+def _optimizer(
+    model: nn.Module, lr: float, total: int, warmup: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW (no weight decay on norms, biases and embeddings), linear warm-up then cosine decay."""
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 or name.endswith(("pos_embed", "cls_token")) else decay).append(p)
+    groups = [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=lr)
+
+    def schedule(s: int) -> float:
+        if s < warmup:
+            return (s + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+
+
 def train_entry(
     entry: ZooEntry,
     train: tuple[np.ndarray, np.ndarray],
@@ -97,19 +116,7 @@ def train_entry(
     steps_per_epoch = max(1, len(images) // batch)
     total = max(1, round(n_epochs * steps_per_epoch))
     warmup = max(1, min(steps_per_epoch, total // 10))
-    decay: list[nn.Parameter] = []
-    no_decay: list[nn.Parameter] = []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 or name.endswith(("pos_embed", "cls_token")) else decay).append(p)
-    groups = [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}]
-    opt = torch.optim.AdamW(groups, lr=entry.lr)
-
-    def schedule(s: int) -> float:
-        if s < warmup:
-            return (s + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    opt, sched = _optimizer(model, entry.lr, total, warmup)
     step = 0
     while step < total:
         model.train()

@@ -7,6 +7,8 @@ checkpoints load with ``strict=True``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -19,6 +21,7 @@ __all__ = [
     "ConvBN",
     "DropPath",
     "LayerNorm2d",
+    "StagedNet",
     "biased_conv_like",
     "drop_path_rates",
     "init_trunc_normal",
@@ -210,3 +213,65 @@ class ClassifierMixin(nn.Module):
         """Replace the head with a fresh one for ``num_classes`` (0: identity)."""
         self.num_classes = num_classes
         self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
+
+
+class StagedNet(ClassifierMixin):
+    """The ConvNeXt-style trunk SLaK and UniRepLKNet share.
+
+    Four downsampling layers, each followed by a stage of blocks, then global
+    average pooling, a LayerNorm and a linear head. Subclasses build their
+    layers with :meth:`build_trunk` and say which modules :meth:`reparameterize` merges.
+    """
+
+    downsample_layers: nn.ModuleList
+    stages: nn.ModuleList
+    norm: nn.LayerNorm
+    #: The module type whose ``reparameterize()`` the network's own calls in turn.
+    REPARAM_TYPE: type[nn.Module] = nn.Module
+
+    def build_trunk(
+        self,
+        downsample: Sequence[nn.Module],
+        depths: Sequence[int],
+        block: Callable[[int, int, float], nn.Module],
+        rates: tuple[float, int, int],
+    ) -> None:
+        """Set the layers: ``block(stage, index in stage, drop-path rate)`` makes each block.
+
+        Args:
+            downsample: The layer before each stage.
+            depths: Blocks per stage.
+            block: Makes one block.
+            rates: ``(drop_path_rate, features, num_classes)``: the stochastic depth
+                rate (rising linearly over all blocks), the last stage's width and the
+                number of classes.
+        """
+        drop_path_rate, features, num_classes = rates
+        self.downsample_layers = nn.ModuleList(downsample)
+        per_block = drop_path_rates(sum(depths), drop_path_rate)
+        self.stages = nn.ModuleList()
+        start = 0
+        for stage, depth in enumerate(depths):
+            self.stages.append(nn.Sequential(*(block(stage, j, per_block[start + j]) for j in range(depth))))
+            start += depth
+        self.norm = nn.LayerNorm(features, eps=1e-6)
+        self.num_features = features
+        self.num_classes = num_classes
+        self.head = nn.Linear(features, num_classes)
+        self.apply(init_trunc_normal)
+
+    def forward_feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The last stage's feature map."""
+        for down, stage in zip(self.downsample_layers, self.stages, strict=True):
+            x = stage(down(x))
+        return x
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Globally pooled, normalized features."""
+        return self.norm(self.forward_feature_map(x).mean((-2, -1)))
+
+    def reparameterize(self) -> None:
+        """Merge every re-parameterizable module (in place, idempotent)."""
+        for module in self.modules():
+            if isinstance(module, self.REPARAM_TYPE):
+                module.reparameterize()  # type: ignore[operator]

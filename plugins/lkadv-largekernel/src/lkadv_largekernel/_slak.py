@@ -19,13 +19,11 @@ from torch import nn
 
 from lkadv.models import pad_kernel_to
 from lkadv_largekernel._layers import (
-    ClassifierMixin,
     ConvBN,
     DropPath,
     LayerNorm2d,
+    StagedNet,
     biased_conv_like,
-    drop_path_rates,
-    init_trunc_normal,
 )
 
 __all__ = ["DecomposedLargeKernelConv", "SLaK"]
@@ -119,7 +117,7 @@ class SLaKBlock(nn.Module):
         return x + self.drop_path(y.permute(0, 3, 1, 2))
 
 
-class SLaK(ClassifierMixin):
+class SLaK(StagedNet):
     """SLaK for image classification.
 
     Args:
@@ -133,6 +131,8 @@ class SLaK(ClassifierMixin):
         drop_path_rate: Largest stochastic depth rate.
         layer_scale_init_value: Initial layer-scale value.
     """
+
+    REPARAM_TYPE = DecomposedLargeKernelConv
 
     def __init__(
         self,
@@ -150,38 +150,13 @@ class SLaK(ClassifierMixin):
         if not len(depths) == len(dims) == len(kernel_sizes) == 4:
             raise ValueError("depths, dims and kernel_sizes need four entries")
         widths = [int(d * width_factor) for d in dims]
-        self.downsample_layers = nn.ModuleList(
+        self.build_trunk(
             [nn.Sequential(nn.Conv2d(in_chans, widths[0], 4, 4), LayerNorm2d(widths[0]))]
-            + [nn.Sequential(LayerNorm2d(widths[i]), nn.Conv2d(widths[i], widths[i + 1], 2, 2)) for i in range(3)]
+            + [nn.Sequential(LayerNorm2d(widths[i]), nn.Conv2d(widths[i], widths[i + 1], 2, 2)) for i in range(3)],
+            depths,
+            lambda i, _, rate: SLaKBlock(widths[i], kernel_sizes[i], small_kernel, rate, layer_scale_init_value),
+            (drop_path_rate, widths[-1], num_classes),
         )
-        rates = drop_path_rates(sum(depths), drop_path_rate)
-        self.stages = nn.ModuleList()
-        start = 0
-        for width, depth, kernel in zip(widths, depths, kernel_sizes, strict=True):
-            self.stages.append(
-                nn.Sequential(
-                    *(
-                        SLaKBlock(width, kernel, small_kernel, rates[start + j], layer_scale_init_value)
-                        for j in range(depth)
-                    )
-                )
-            )
-            start += depth
-        self.norm = nn.LayerNorm(widths[-1], eps=1e-6)
-        self.num_features = widths[-1]
-        self.num_classes = num_classes
-        self.head = nn.Linear(widths[-1], num_classes)
-        self.apply(init_trunc_normal)
-
-    def forward_feature_map(self, x: torch.Tensor) -> torch.Tensor:
-        """The last stage's feature map."""
-        for down, stage in zip(self.downsample_layers, self.stages, strict=True):
-            x = stage(down(x))
-        return x
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally pooled, normalized features."""
-        return self.norm(self.forward_feature_map(x).mean((-2, -1)))
 
     def to_official_deploy(self) -> None:
         """Convert in place to the layout of deploy checkpoints (idempotent).
@@ -190,9 +165,3 @@ class SLaK(ClassifierMixin):
         ``large_kernel.lkb_reparam`` per block, is the fully merged one.
         """
         self.reparameterize()
-
-    def reparameterize(self) -> None:
-        """Merge every decomposed large kernel into ``lkb_reparam`` (in place, idempotent)."""
-        for module in self.modules():
-            if isinstance(module, DecomposedLargeKernelConv):
-                module.reparameterize()

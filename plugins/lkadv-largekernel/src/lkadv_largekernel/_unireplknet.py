@@ -21,12 +21,10 @@ from torch import nn
 
 from lkadv.models import fuse_conv_bn, pad_kernel_to
 from lkadv_largekernel._layers import (
-    ClassifierMixin,
     DropPath,
     LayerNorm2d,
+    StagedNet,
     biased_conv_like,
-    drop_path_rates,
-    init_trunc_normal,
     make_conv,
 )
 
@@ -250,7 +248,7 @@ _KERNELS: dict[tuple[int, ...], tuple[tuple[int, ...], ...]] = {
 }
 
 
-class UniRepLKNet(ClassifierMixin):
+class UniRepLKNet(StagedNet):
     """UniRepLKNet for image classification.
 
     Args:
@@ -263,6 +261,8 @@ class UniRepLKNet(ClassifierMixin):
         drop_path_rate: Largest stochastic depth rate.
         layer_scale_init_value: Initial layer-scale value.
     """
+
+    REPARAM_TYPE = UniRepLKNetBlock
 
     def __init__(
         self,
@@ -282,43 +282,21 @@ class UniRepLKNet(ClassifierMixin):
             kernel_sizes = _KERNELS[depths]
         if [len(k) for k in kernel_sizes] != list(depths) or len(dims) != 4:
             raise ValueError("kernel_sizes must give one kernel per block of each of the four stages")
-        self.downsample_layers = nn.ModuleList(
-            [
-                nn.Sequential(
-                    nn.Conv2d(in_chans, dims[0] // 2, 3, 2, 1),
-                    LayerNorm2d(dims[0] // 2),
-                    nn.GELU(),
-                    nn.Conv2d(dims[0] // 2, dims[0], 3, 2, 1),
-                    LayerNorm2d(dims[0]),
-                )
-            ]
-            + [nn.Sequential(nn.Conv2d(dims[i], dims[i + 1], 3, 2, 1), LayerNorm2d(dims[i + 1])) for i in range(3)]
+        stem = nn.Sequential(
+            nn.Conv2d(in_chans, dims[0] // 2, 3, 2, 1),
+            LayerNorm2d(dims[0] // 2),
+            nn.GELU(),
+            nn.Conv2d(dims[0] // 2, dims[0], 3, 2, 1),
+            LayerNorm2d(dims[0]),
         )
-        rates = drop_path_rates(sum(depths), drop_path_rate)
-        self.stages = nn.ModuleList()
-        start = 0
-        for dim, depth, kernels in zip(dims, depths, kernel_sizes, strict=True):
-            self.stages.append(
-                nn.Sequential(
-                    *(UniRepLKNetBlock(dim, kernels[j], rates[start + j], layer_scale_init_value) for j in range(depth))
-                )
-            )
-            start += depth
-        self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
-        self.num_features = dims[-1]
-        self.num_classes = num_classes
-        self.head = nn.Linear(dims[-1], num_classes)
-        self.apply(init_trunc_normal)
-
-    def forward_feature_map(self, x: torch.Tensor) -> torch.Tensor:
-        """The last stage's feature map."""
-        for down, stage in zip(self.downsample_layers, self.stages, strict=True):
-            x = stage(down(x))
-        return x
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally pooled, normalized features."""
-        return self.norm(self.forward_feature_map(x).mean((-2, -1)))
+        layout = kernel_sizes
+        self.build_trunk(
+            [stem]
+            + [nn.Sequential(nn.Conv2d(dims[i], dims[i + 1], 3, 2, 1), LayerNorm2d(dims[i + 1])) for i in range(3)],
+            depths,
+            lambda i, j, rate: UniRepLKNetBlock(dims[i], layout[i][j], rate, layer_scale_init_value),
+            (drop_path_rate, dims[-1], num_classes),
+        )
 
     def to_official_deploy(self) -> None:
         """Convert in place to the layout of the official deploy checkpoints (idempotent).
@@ -328,9 +306,3 @@ class UniRepLKNet(ClassifierMixin):
         BatchNorm and layer scale), so the two layouts are the same.
         """
         self.reparameterize()
-
-    def reparameterize(self) -> None:
-        """Structural re-parameterization of every block (in place, idempotent)."""
-        for module in self.modules():
-            if isinstance(module, UniRepLKNetBlock):
-                module.reparameterize()

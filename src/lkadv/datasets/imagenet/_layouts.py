@@ -247,14 +247,29 @@ def list_imagenet_9(root: Path, where: Where) -> FileSamples:
     return FileSamples.of_images(root, paths, labels, strata, {"images": len(paths), "variants": list(IN9_VARIANTS)})
 
 
+def _video_frames(root: Path, rel: str, where: Where, on_bad_image: str) -> int:
+    """Frames of a video; 0 for an unreadable one under ``skip`` (else it stops the listing)."""
+    from lkadv.datasets._video import count_frames
+
+    try:
+        n = count_frames(root / rel)
+    except Exception as exc:  # an unreadable video is reported like a corrupt image
+        n, problem = 0, f"{type(exc).__name__}: {exc}"
+    else:
+        problem = "no frames"
+    if n >= 2:
+        return n
+    if on_bad_image == "skip":
+        return 0
+    raise where.error(root, f"video {rel} cannot be read ({problem}); replace it, or rerun with --on-bad-image skip")
+
+
 def list_imagenet_p(root: Path, where: Where, on_bad_image: str = "fail") -> FileSamples:
     """ImageNet-P: ``<perturbation>[_<difficulty>]/<wnid>/<video>.mp4``; one sample per frame.
 
     A video whose frames cannot be counted stops the listing, or with
     ``on_bad_image="skip"`` is left out and counted (``info["bad_videos"]``).
     """
-    from lkadv.datasets._video import count_frames
-
     if not root.is_dir():
         raise where.error(root, "the root is not a folder")
     synsets = imagenet_synsets()
@@ -276,20 +291,10 @@ def list_imagenet_p(root: Path, where: Where, on_bad_image: str = "fail") -> Fil
             root / folder, where, synsets, prefix=f"{folder}/", suffixes=VIDEO_SUFFIXES, require_all=False
         )
         for rel, label in zip(videos, vlabels, strict=True):
-            try:
-                n = count_frames(root / rel)
-            except Exception as exc:  # an unreadable video is reported like a corrupt image
-                n = 0
-                problem = f"{type(exc).__name__}: {exc}"
-            else:
-                problem = "no frames"
-            if n < 2:
-                if on_bad_image == "skip":
-                    bad.append(rel)
-                    continue
-                raise where.error(
-                    root, f"video {rel} cannot be read ({problem}); replace it, or rerun with --on-bad-image skip"
-                )
+            n = _video_frames(root, rel, where, on_bad_image)
+            if n == 0:
+                bad.append(rel)
+                continue
             src = len(sources)
             sources.append(rel)
             for f in range(n):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lkadv.datasets.imagenet._names import C_CORRUPTIONS, P_PERTURBATIONS
 from lkadv.plugins import DoctorCheck, hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import DatasetSpec
+
+if TYPE_CHECKING:
+    from lkadv.metrics import ReportSection, Summary
+    from lkadv.store import Ledger
+
 
 __all__ = ["DATASETS", "VERSION", "lkadv_doctor_checks", "lkadv_register_datasets", "lkadv_report_sections", "spec"]
 
@@ -216,7 +221,7 @@ def _round(value: float | None) -> float | None:
 
 
 @hookimpl
-def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any]:
+def lkadv_report_sections(summary: Summary, ledger: Ledger) -> list[ReportSection]:
     """The benchmark's published figures per model, under the main table of a run on it."""
     from lkadv.metrics import ReportSection
 
