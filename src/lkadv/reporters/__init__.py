@@ -15,24 +15,35 @@ if TYPE_CHECKING:
         rich_table,
         rich_tables,
     )
+    from lkadv.reporters._figures import Plot, family_colours, plots, to_png, to_svg
+    from lkadv.reporters._gallery import Example, gallery_items
+    from lkadv.reporters._html import render_html
     from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
     from lkadv.reporters._tables import cell_text, footnotes, main_table
 
 __all__ = [
+    "Example",
     "LiveProgress",
     "PlainProgress",
+    "Plot",
     "as_text",
     "cell_text",
+    "family_colours",
     "footnotes",
+    "gallery_items",
     "main_table",
     "make_progress",
+    "plots",
     "printable",
     "render_csv",
+    "render_html",
     "render_json",
     "render_markdown",
     "render_terminal",
     "rich_table",
     "rich_tables",
+    "to_png",
+    "to_svg",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -46,6 +57,14 @@ __getattr__, __dir__ = lazy_attributes(
         "render_terminal": "lkadv.reporters._formats",
         "rich_table": "lkadv.reporters._formats",
         "rich_tables": "lkadv.reporters._formats",
+        "Plot": "lkadv.reporters._figures",
+        "family_colours": "lkadv.reporters._figures",
+        "plots": "lkadv.reporters._figures",
+        "to_png": "lkadv.reporters._figures",
+        "to_svg": "lkadv.reporters._figures",
+        "Example": "lkadv.reporters._gallery",
+        "gallery_items": "lkadv.reporters._gallery",
+        "render_html": "lkadv.reporters._html",
         "LiveProgress": "lkadv.reporters._live",
         "PlainProgress": "lkadv.reporters._live",
         "make_progress": "lkadv.reporters._live",
