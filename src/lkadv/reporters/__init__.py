@@ -15,9 +15,10 @@ if TYPE_CHECKING:
         rich_table,
         rich_tables,
     )
-    from lkadv.reporters._figures import Plot, family_colours, plots, to_png, to_svg
+    from lkadv.reporters._figures import Plot, family_colours, plots, to_png, to_svg, write_plots
     from lkadv.reporters._gallery import Example, gallery_items
     from lkadv.reporters._html import render_html
+    from lkadv.reporters._sections import interval_text, pair_section, per_class_section
     from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
     from lkadv.reporters._tables import cell_text, footnotes, main_table
 
@@ -31,8 +32,11 @@ __all__ = [
     "family_colours",
     "footnotes",
     "gallery_items",
+    "interval_text",
     "main_table",
     "make_progress",
+    "pair_section",
+    "per_class_section",
     "plots",
     "printable",
     "render_csv",
@@ -44,6 +48,7 @@ __all__ = [
     "rich_tables",
     "to_png",
     "to_svg",
+    "write_plots",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -62,6 +67,10 @@ __getattr__, __dir__ = lazy_attributes(
         "plots": "lkadv.reporters._figures",
         "to_png": "lkadv.reporters._figures",
         "to_svg": "lkadv.reporters._figures",
+        "write_plots": "lkadv.reporters._figures",
+        "interval_text": "lkadv.reporters._sections",
+        "pair_section": "lkadv.reporters._sections",
+        "per_class_section": "lkadv.reporters._sections",
         "Example": "lkadv.reporters._gallery",
         "gallery_items": "lkadv.reporters._gallery",
         "render_html": "lkadv.reporters._html",

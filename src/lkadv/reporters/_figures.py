@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["Plot", "family_colours", "plots", "to_png", "to_svg"]
+__all__ = ["Plot", "family_colours", "plots", "to_png", "to_svg", "write_plots"]
 
 # Colour-blind-safe (Okabe-Ito, then tab10's extra hues): one colour per family in a report.
 _PALETTE = (
@@ -339,3 +339,27 @@ def _ce_bars(summary: Summary, errors: dict[str, dict[str, dict[int, float]]], c
         return fig
 
     return Plot("ce-bars", f"corruption error (CE) per corruption, normalized by baseline {baseline}", points, draw)
+
+
+def write_plots(summary: Summary, directory: Any, large_kernel: frozenset[str] = frozenset()) -> list[str]:
+    """Write every figure of the report as ``KEY.svg`` and ``KEY.png`` into ``directory`` (created if missing).
+
+    Each file is written under a temporary name and renamed, so an interrupted
+    call leaves no half-written figure.
+
+    Returns:
+        The file names written, in page order.
+    """
+    from pathlib import Path
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for plot in plots(summary, large_kernel):
+        for suffix, data in ((".svg", to_svg(plot).encode("utf-8")), (".png", to_png(plot))):
+            target = out / f"{plot.key}{suffix}"
+            tmp = out / f".{plot.key}{suffix}.tmp"
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            written.append(target.name)
+    return written

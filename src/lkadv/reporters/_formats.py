@@ -31,7 +31,7 @@ def _title(summary: Summary) -> str:
 
 def _style(text: str) -> str:
     try:
-        value = float(text.rstrip("*"))
+        value = float(text.split(" ", 1)[0].rstrip("*"))
     except ValueError:
         return "red" if text == "failed" else "dim"
     return "green" if value >= 70 else "yellow" if value >= 30 else "red"
@@ -39,7 +39,7 @@ def _style(text: str) -> str:
 
 def rich_table(summary: Summary, width: int | None = None) -> list[RenderableType]:
     """The models x threats table (accuracy in %), split to fit ``width``, then its footnotes."""
-    columns, rows = main_table(summary)
+    columns, rows = main_table(summary, intervals=True)
     header = [as_text("model"), as_text("family"), *(as_text(c) for c in columns)]
     cells = [[as_text(m), as_text(f), *(as_text(c, style=_style(c)) for c in rest)] for m, f, *rest in rows]
     out: list[RenderableType] = list(
@@ -92,8 +92,8 @@ def render_terminal(summary: Summary, width: int = 200) -> str:
 
 
 def render_markdown(summary: Summary) -> str:
-    """A GitHub-flavoured markdown table with footnotes."""
-    columns, rows = main_table(summary)
+    """A GitHub-flavoured markdown table (accuracies with their 95% intervals) with footnotes."""
+    columns, rows = main_table(summary, intervals=True)
     head = ["model", "family", *columns]
     lines = [
         f"### {md_cell(_title(summary))}",

@@ -1,0 +1,57 @@
+"""What ``lkadv report`` adds to a summary on request: paired tests, per-class tables, figures, model tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lkadv.errors import ConfigError
+
+__all__ = ["add_sections", "large_kernel_models", "split_pair", "write_plots_to"]
+
+
+def split_pair(value: str | None) -> tuple[str, str] | None:
+    """``A,B`` as two model names.
+
+    Raises:
+        ConfigError: If the value is not two comma-separated names.
+    """
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(f"--pair {value!r}: give two model names separated by a comma (--pair fm-resnet,fm-vit)")
+    return parts[0], parts[1]
+
+
+def add_sections(summary: Any, ledger: Any, pair: tuple[str, str] | None, per_class: str | None) -> None:
+    """Append the asked-for paired test and per-class table to the summary's sections."""
+    from lkadv.reporters import pair_section, per_class_section
+
+    if pair is not None:
+        summary.sections.append(pair_section(summary, ledger, *pair))
+    if per_class is not None:
+        summary.sections.append(per_class_section(summary, ledger, per_class))
+
+
+def large_kernel_models(host: Any, summary: Any) -> frozenset[str]:
+    """The run's models that their registry tags ``large-kernel`` (models no plugin knows now are left unmarked)."""
+    out = set()
+    for model, _ in summary.models:
+        try:
+            spec = host.registries.models.get(model)
+        except Exception:  # noqa: BLE001 - an unknown or unresolvable name is simply not marked
+            continue
+        if "large-kernel" in getattr(spec, "tags", ()):
+            out.add(model)
+    return frozenset(out)
+
+
+def write_plots_to(host: Any, summary: Any, directory: Path) -> list[str]:
+    """Every figure as SVG and PNG under ``directory``."""
+    from lkadv.reporters import write_plots
+
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"--plots {directory}: not a directory; give a directory to write the figures into")
+    written: list[str] = write_plots(summary, directory, large_kernel_models(host, summary))
+    return written
