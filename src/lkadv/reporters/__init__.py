@@ -6,6 +6,8 @@ from lkadv._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv._text import printable
+    from lkadv.reporters._compare import Comparison, compare_runs, identity_diff
+    from lkadv.reporters._compare_formats import COMPARE_FORMATS, render_comparison
     from lkadv.reporters._escape import as_text
     from lkadv.reporters._formats import (
         render_csv,
@@ -23,15 +25,19 @@ if TYPE_CHECKING:
     from lkadv.reporters._tables import cell_text, footnotes, main_table
 
 __all__ = [
+    "COMPARE_FORMATS",
+    "Comparison",
     "Example",
     "LiveProgress",
     "PlainProgress",
     "Plot",
     "as_text",
     "cell_text",
+    "compare_runs",
     "family_colours",
     "footnotes",
     "gallery_items",
+    "identity_diff",
     "interval_text",
     "main_table",
     "make_progress",
@@ -39,6 +45,7 @@ __all__ = [
     "per_class_section",
     "plots",
     "printable",
+    "render_comparison",
     "render_csv",
     "render_html",
     "render_json",
@@ -54,6 +61,11 @@ __all__ = [
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     {
+        "Comparison": "lkadv.reporters._compare",
+        "compare_runs": "lkadv.reporters._compare",
+        "identity_diff": "lkadv.reporters._compare",
+        "COMPARE_FORMATS": "lkadv.reporters._compare_formats",
+        "render_comparison": "lkadv.reporters._compare_formats",
         "as_text": "lkadv.reporters._escape",
         "printable": "lkadv._text",
         "render_csv": "lkadv.reporters._formats",

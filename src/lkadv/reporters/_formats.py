@@ -15,7 +15,16 @@ from lkadv.reporters._escape import as_text, csv_cell, md_cell
 from lkadv.reporters._layout import split_table
 from lkadv.reporters._tables import footnotes, main_table
 
-__all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
+__all__ = [
+    "render_csv",
+    "render_json",
+    "render_json_value",
+    "render_markdown",
+    "render_terminal",
+    "rich_table",
+    "rich_tables",
+    "section_renderables",
+]
 
 
 def _title(summary: Summary) -> str:
@@ -51,7 +60,8 @@ def rich_table(summary: Summary, width: int | None = None) -> list[RenderableTyp
     return out
 
 
-def _section_table(section: ReportSection, brief: bool = False, width: int | None = None) -> list[RenderableType]:
+def section_renderables(section: ReportSection, brief: bool = False, width: int | None = None) -> list[RenderableType]:
+    """A section as rich tables fitting ``width`` (split when wider), then its notes."""
     header = [as_text(c) for c in section.columns]
     cells = [[as_text(_value(v)) for v in row] for row in section.rows]
     out: list[RenderableType] = list(split_table(as_text(section.title), header, cells, keys=1, width=width))
@@ -78,7 +88,7 @@ def rich_tables(summary: Summary, *, brief: bool = False, width: int | None = No
     out = rich_table(summary, width)
     for section in summary.sections:
         if section.brief or not brief:
-            out += _section_table(section, brief, width)
+            out += section_renderables(section, brief, width)
     return out
 
 
@@ -201,8 +211,13 @@ def render_json(summary: Summary) -> str:
     an accuracy over no sample) is written as null, and its path is listed
     under ``null_values`` with the reason, so no reader meets a bare ``NaN``.
     """
+    return render_json_value(summary.as_dict())
+
+
+def render_json_value(value: dict[str, Any]) -> str:
+    """Strict JSON of a report's data: NaN and infinities written as null, their paths under ``null_values``."""
     nulls: list[str] = []
-    data = _finite(summary.as_dict(), "$", nulls)
+    data = _finite(value, "$", nulls)
     if nulls:
         data["null_values"] = {
             "paths": nulls,

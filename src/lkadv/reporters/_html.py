@@ -18,10 +18,11 @@ from lkadv.reporters._figures import family_colours, plots, to_svg
 from lkadv.reporters._gallery import Example, gallery_items
 from lkadv.reporters._tables import footnotes, main_table
 
-__all__ = ["render_html"]
+__all__ = ["asset", "html_section", "render_html"]
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
+    """A file of the page's templates (template, stylesheet, script)."""
     return resources.files("lkadv.reporters").joinpath("templates", name).read_text(encoding="utf-8")
 
 
@@ -48,12 +49,12 @@ def render_html(
 
     lk = frozenset(large_kernel)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = env.from_string(_asset("report.html.j2"))
+    template = env.from_string(asset("report.html.j2"))
     figures = [
         {"key": p.key, "title": p.title, "points": p.points, "svg": Markup(to_svg(p))}  # noqa: S704 - matplotlib's SVG
         for p in plots(summary, lk)
     ]
-    sections = [_section(s, i) for i, s in enumerate(summary.sections)]
+    sections = [html_section(s, i) for i, s in enumerate(summary.sections)]
     gallery = gallery_items(examples, class_names)
     toc = [("matrix", "accuracy matrix")] + [(f"fig-{f['key']}", f["title"]) for f in figures]
     toc += [(s["anchor"], s["title"]) for s in sections]
@@ -70,8 +71,8 @@ def render_html(
         gallery=gallery,
         provenance=_provenance(summary),
         identities=_identities(summary),
-        css=Markup(_asset("report.css")),  # noqa: S704 - lkadv's own stylesheet
-        js=Markup(_asset("report.js")),  # noqa: S704 - lkadv's own script
+        css=Markup(asset("report.css")),  # noqa: S704 - lkadv's own stylesheet
+        js=Markup(asset("report.js")),  # noqa: S704 - lkadv's own script
     )
 
 
@@ -135,7 +136,8 @@ def _format(value: Any) -> tuple[str, str]:
     return str(value), ""
 
 
-def _section(section: ReportSection, index: int) -> dict[str, Any]:
+def html_section(section: ReportSection, index: int) -> dict[str, Any]:
+    """A section ready for the page's table template (text and sort key per value)."""
     rows = []
     for row in section.rows:
         out = []
