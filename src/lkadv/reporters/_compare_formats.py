@@ -12,7 +12,7 @@ from rich.console import Console
 from lkadv.reporters._compare import Comparison
 from lkadv.reporters._escape import as_text, csv_cell, md_cell
 from lkadv.reporters._formats import render_json_value, section_renderables
-from lkadv.reporters._html import asset, html_section
+from lkadv.reporters._html import asset, environment, html_section
 
 __all__ = ["COMPARE_FORMATS", "render_comparison"]
 
@@ -75,11 +75,9 @@ def _csv_value(value: Any) -> Any:
 
 
 def _html(comparison: Comparison) -> str:
-    import jinja2
     from markupsafe import Markup
 
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(asset("compare.html.j2")).render(
+    return environment().from_string(asset("compare.html.j2")).render(
         title=comparison.title,
         notes=comparison.notes,
         sections=[html_section(s, i) for i, s in enumerate(comparison.sections)],

@@ -5,7 +5,8 @@ data points it draws) and drawn on demand, so the page can inline it as SVG and
 ``--plots DIR`` can write it as SVG and PNG. Matplotlib is used without pyplot
 (no global figure state, no GUI backend), with text kept as SVG text (small
 files, searchable, escaped by matplotlib's XML writer) and math parsing off (a
-``$`` in a model name is a dollar sign).
+``$`` in a model name is a dollar sign); outside text is drawn with its control
+characters shown as escapes (XML cannot hold them).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lkadv._text import printable
 from lkadv.metrics import CellResult, Summary
 
 if TYPE_CHECKING:
@@ -154,8 +156,8 @@ def _heatmap(summary: Summary) -> Plot:
             np.arange(len(columns) + 1) - 0.5, np.arange(len(models) + 1) - 0.5, values, cmap="viridis", vmin=0, vmax=100
         )
         mesh.set_gid(f"{DATA_GID}-heatmap")
-        ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
-        ax.set_yticks(range(len(models)), models)
+        ax.set_xticks(range(len(columns)), [printable(c) for c in columns], rotation=30, ha="right")
+        ax.set_yticks(range(len(models)), [printable(m) for m in models])
         ax.invert_yaxis()
         fig.colorbar(mesh, ax=ax, label="accuracy, % (95% Wilson interval)")
         return fig
@@ -225,13 +227,13 @@ def _curve_drawer(
         for i, (model, (xs, ys, lows, highs)) in enumerate(series.items()):
             colour = colours.get(families.get(model, ""), "#444444")
             big = model in large_kernel
-            label = f"{model} (large kernel)" if big else model
+            label = printable(f"{model} (large kernel)" if big else model)
             (line,) = ax.plot(
                 xs, ys, marker="D" if big else "o", linewidth=2.4 if big else 1.2, color=colour, label=label
             )
             line.set_gid(f"{DATA_GID}-line-{i}")
             ax.fill_between(xs, lows, highs, color=colour, alpha=0.12, linewidth=0)
-        ax.set_xlabel(f"eps ({name})")
+        ax.set_xlabel(printable(f"eps ({name})"))
         ax.set_ylabel("accuracy, %")
         ax.set_ylim(-2, 102)
         ax.grid(alpha=0.3)
@@ -286,8 +288,8 @@ def _severity_drawer(
                     sevs, [table[s] for s in sevs], marker="o", markersize=3, color=colours.get(families.get(model, ""))
                 )
                 line.set_gid(f"{DATA_GID}-{k}-{i}")
-                line.set_label(model)
-            ax.set_title(name, fontsize=8)
+                line.set_label(printable(model))
+            ax.set_title(printable(name), fontsize=8)
             ax.grid(alpha=0.3)
         for k in range(len(names), nrows * ncols):
             axes[k // ncols][k % ncols].set_visible(False)
@@ -328,13 +330,13 @@ def _ce_bars(summary: Summary, errors: dict[str, dict[str, dict[int, float]]], c
                 ces[model],
                 width,
                 color=colours.get(families.get(model, "")),
-                label=model,
+                label=printable(model),
             )
             for j, bar in enumerate(bars):
                 bar.set_gid(f"{DATA_GID}-ce-{i}-{j}")
         ax.axhline(100, color="#666666", linewidth=0.8, linestyle="--")
-        ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
-        ax.set_ylabel(f"CE, % of {baseline}")
+        ax.set_xticks(range(len(names)), [printable(n) for n in names], rotation=35, ha="right")
+        ax.set_ylabel(printable(f"CE, % of {baseline}"))
         ax.legend(fontsize=7, ncols=2)
         return fig
 

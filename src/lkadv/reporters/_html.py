@@ -13,12 +13,29 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
 
+from lkadv._text import printable
 from lkadv.metrics import CellResult, ReportSection, Summary
 from lkadv.reporters._figures import family_colours, plots, to_svg
 from lkadv.reporters._gallery import Example, gallery_items
 from lkadv.reporters._tables import footnotes, main_table
 
-__all__ = ["asset", "html_section", "render_html"]
+__all__ = ["asset", "environment", "html_section", "render_html"]
+
+
+def _shown(value: Any) -> Any:
+    """Outside text with control characters shown as escapes (autoescaping leaves them raw); markup untouched."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value)
+    return value
+
+
+def environment() -> Any:
+    """The Jinja2 environment of lkadv's pages: autoescaped, control characters shown, undefined names fatal."""
+    import jinja2
+
+    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_shown)
 
 
 def asset(name: str) -> str:
@@ -44,12 +61,10 @@ def render_html(
     Returns:
         The page.
     """
-    import jinja2
     from markupsafe import Markup
 
     lk = frozenset(large_kernel)
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = env.from_string(asset("report.html.j2"))
+    template = environment().from_string(asset("report.html.j2"))
     figures = [
         {"key": p.key, "title": p.title, "points": p.points, "svg": Markup(to_svg(p))}  # noqa: S704 - matplotlib's SVG
         for p in plots(summary, lk)
