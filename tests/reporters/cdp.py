@@ -9,6 +9,7 @@ script and take a screenshot.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -63,7 +64,7 @@ class Browser:
         ]
         if os.geteuid() == 0:
             args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-        self.proc = subprocess.Popen(  # noqa: PLW1509 - preexec_fn only wires two descriptors
+        self.proc = subprocess.Popen(
             [*args, "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -181,10 +182,8 @@ class Browser:
 
     def close(self) -> None:
         """Close the browser and remove its profile."""
-        try:
+        with contextlib.suppress(TimeoutError, RuntimeError, OSError):
             self.call("Browser.close", timeout=10)
-        except (TimeoutError, RuntimeError, OSError):
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

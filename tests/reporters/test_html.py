@@ -85,10 +85,12 @@ def test_page_holds_every_section_with_intervals_checked_against_scipy(toy_run: 
     for cell in summary.cells:
         assert cell.accuracy is not None
         low, high = _wilson(cell.accuracy.k, cell.accuracy.n)
-        assert f"{100 * cell.accuracy.value:.1f}<span class=\"ci\">[{low:.1f}, {high:.1f}]</span>" in page
+        assert f'{100 * cell.accuracy.value:.1f}<span class="ci">[{low:.1f}, {high:.1f}]</span>' in page
         assert f"{cell.accuracy.k}/{cell.accuracy.n} correct" in page
     # Every figure is there with data-drawing elements.
-    for figure in re.findall(r'<figure id="fig-[^"]+" class="lk-figure" data-points="(\d+)">(.*?)</figure>', page, re.S):
+    for figure in re.findall(
+        r'<figure id="fig-[^"]+" class="lk-figure" data-points="(\d+)">(.*?)</figure>', page, re.S
+    ):
         assert int(figure[0]) > 0 and 'id="lk-data' in figure[1]
     # Provenance and identities.
     assert summary.cells[0].key in page and "versions.torch" in page
@@ -106,7 +108,19 @@ def test_curves_plot_every_eps_and_clean_point(toy_run: Path) -> None:
 def test_plots_dir_writes_svg_and_png_of_each_figure(toy_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "figs"
     res = CliRunner().invoke(
-        main, ["-p", "tests.toy_plugin", "report", str(toy_run), "-f", "json", "-o", str(tmp_path / "r.json"), "--plots", str(out)]
+        main,
+        [
+            "-p",
+            "tests.toy_plugin",
+            "report",
+            str(toy_run),
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            "--plots",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
@@ -123,9 +137,7 @@ def test_pair_section_matches_an_independent_count(toy_run: Path) -> None:
     with Ledger(toy_run) as ledger:
         summary = summarize(ledger)
         section = pair_section(summary, ledger, "toy-0", "toy-1")
-        outcomes = {
-            (c.model, c.label): ledger.outcomes(c.key).correct for c in summary.cells
-        }
+        outcomes = {(c.model, c.label): ledger.outcomes(c.key).correct for c in summary.cells}
     assert [r[0] for r in section.rows] == summary.columns
     for row in section.rows:
         a, b = outcomes[("toy-0", row[0])], outcomes[("toy-1", row[0])]
@@ -233,7 +245,9 @@ def _hostile_summary() -> Summary:
     models = [(SCRIPT, FORMULA), (MARKUP, "resnet")]
     cells = [cell(m, f, "clean", "clean", 15) for m, f in models]
     cells += [cell(m, f, "pgd@0.1", "attack", 7, 0.1) for m, f in models]
-    section = ReportSection(title=SCRIPT, columns=["model", FORMULA], rows=[[MARKUP, FORMULA]], notes=[FORMULA], key="h")
+    section = ReportSection(
+        title=SCRIPT, columns=["model", FORMULA], rows=[[MARKUP, FORMULA]], notes=[FORMULA], key="h"
+    )
     run_record = {"id": 1, "status": "done", "plan": {}, "provenance": {"plugins": {"h": FORMULA}}}
     return Summary(run_record, "toy", {"n": 20}, models, ["clean", "pgd@0.1"], cells, sections=[section])
 

@@ -36,13 +36,10 @@ def add_sections(summary: Any, ledger: Any, pair: tuple[str, str] | None, per_cl
 
 def large_kernel_models(host: Any, summary: Any) -> frozenset[str]:
     """The run's models that their registry tags ``large-kernel`` (models no plugin knows now are left unmarked)."""
+    known = {spec.name: spec for spec in host.registries.models}  # listing builds nothing (lazy factories)
     out = set()
     for model, _ in summary.models:
-        try:
-            spec = host.registries.models.get(model)
-        except Exception:  # noqa: BLE001 - an unknown or unresolvable name is simply not marked
-            continue
-        if "large-kernel" in getattr(spec, "tags", ()):
+        if model in known and "large-kernel" in getattr(known[model], "tags", ()):
             out.add(model)
     return frozenset(out)
 

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from lkadv.metrics._benchmarks import (
         benchmark_table,
     )
-    from lkadv.metrics._paired import PairedTest, mcnemar_exact, paired_test
     from lkadv.metrics._corruption import (
         ALEXNET_CLEAN_ERROR,
         ALEXNET_ERRORS,
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
         relative_mean_ce,
         severity_curve,
     )
+    from lkadv.metrics._paired import PairedTest, mcnemar_exact, paired_test
     from lkadv.metrics._summary import (
         CellResult,
         ReportSection,

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from lkadv.reporters._compare import Comparison, compare_runs, identity_diff
     from lkadv.reporters._compare_formats import COMPARE_FORMATS, render_comparison
     from lkadv.reporters._escape import as_text
+    from lkadv.reporters._figures import Plot, family_colours, plots, to_png, to_svg, write_plots
     from lkadv.reporters._formats import (
         render_csv,
         render_json,
@@ -17,11 +18,10 @@ if TYPE_CHECKING:
         rich_table,
         rich_tables,
     )
-    from lkadv.reporters._figures import Plot, family_colours, plots, to_png, to_svg, write_plots
     from lkadv.reporters._gallery import Example, gallery_items
     from lkadv.reporters._html import render_html
-    from lkadv.reporters._sections import interval_text, pair_section, per_class_section
     from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
+    from lkadv.reporters._sections import interval_text, pair_section, per_class_section
     from lkadv.reporters._tables import cell_text, footnotes, main_table
 
 __all__ = [

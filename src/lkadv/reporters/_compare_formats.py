@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from rich.console import Console
@@ -52,10 +51,8 @@ def _csv(comparison: Comparison) -> str:
     """One row per ranked (threat, model), then one per differing field of a threat not compared."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        ["kind", "threat", "rank", "model", "family", "run", "accuracy", "ci", "delta_pp", "p_vs_first", "n"]
-        + ["field", "first_value", "other_value"]
-    )
+    head = ["kind", "threat", "rank", "model", "family", "run", "accuracy", "ci", "delta_pp", "p_vs_first", "n"]
+    writer.writerow([*head, "field", "first_value", "other_value"])
     for s in comparison.sections:
         if s.key.startswith("ranking:"):
             threat = s.key.split(":", 1)[1]
@@ -63,10 +60,8 @@ def _csv(comparison: Comparison) -> str:
                 writer.writerow(["ranking", csv_cell(threat), *(csv_cell(_csv_value(v)) for v in row), "", "", ""])
         elif s.key == "not-compared":
             for threat, runs, path, first, other in s.rows:
-                writer.writerow(
-                    ["not-compared", csv_cell(threat), "", "", "", csv_cell(runs), "", "", "", "", ""]
-                    + [csv_cell(path), csv_cell(first), csv_cell(other)]
-                )
+                cells = ["not-compared", csv_cell(threat), "", "", "", csv_cell(runs), "", "", "", "", ""]
+                writer.writerow([*cells, csv_cell(path), csv_cell(first), csv_cell(other)])
     return buf.getvalue()
 
 
@@ -77,12 +72,16 @@ def _csv_value(value: Any) -> Any:
 def _html(comparison: Comparison) -> str:
     from markupsafe import Markup
 
-    return environment().from_string(asset("compare.html.j2")).render(
-        title=comparison.title,
-        notes=comparison.notes,
-        sections=[html_section(s, i) for i, s in enumerate(comparison.sections)],
-        css=Markup(asset("report.css")),  # noqa: S704 - lkadv's own stylesheet
-        js=Markup(asset("report.js")),  # noqa: S704 - lkadv's own script
+    return (
+        environment()
+        .from_string(asset("compare.html.j2"))
+        .render(
+            title=comparison.title,
+            notes=comparison.notes,
+            sections=[html_section(s, i) for i, s in enumerate(comparison.sections)],
+            css=Markup(asset("report.css")),  # noqa: S704 - lkadv's own stylesheet
+            js=Markup(asset("report.js")),  # noqa: S704 - lkadv's own script
+        )
     )
 
 

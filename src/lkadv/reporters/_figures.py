@@ -65,7 +65,7 @@ def family_colours(summary: Summary) -> dict[str, str]:
     return {family: _PALETTE[i % len(_PALETTE)] for i, family in enumerate(families)}
 
 
-def _rc(key: str) -> dict[str, Any]:
+def _rc(key: str) -> Any:  # matplotlib types its keys as literals
     return {
         "svg.fonttype": "none",
         "svg.hashsalt": key,  # deterministic ids, distinct between the figures of one page
@@ -153,7 +153,12 @@ def _heatmap(summary: Summary) -> Plot:
                     colour = "white" if est.value < 0.55 else "black"
                     ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
         mesh = ax.pcolormesh(
-            np.arange(len(columns) + 1) - 0.5, np.arange(len(models) + 1) - 0.5, values, cmap="viridis", vmin=0, vmax=100
+            np.arange(len(columns) + 1) - 0.5,
+            np.arange(len(models) + 1) - 0.5,
+            values,
+            cmap="viridis",
+            vmin=0,
+            vmax=100,
         )
         mesh.set_gid(f"{DATA_GID}-heatmap")
         ax.set_xticks(range(len(columns)), [printable(c) for c in columns], rotation=30, ha="right")
