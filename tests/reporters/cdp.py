@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -41,8 +42,9 @@ class Browser:
         self._resp_r, resp_w = os.pipe()
 
         def wire() -> None:  # in the child: the protocol's fixed descriptors, inheritable
-            # Copies first: a pipe end may already sit on 3 or 4, and dup2 onto itself keeps close-on-exec.
-            a, b = os.dup(cmd_r), os.dup(resp_w)
+            # Copies above 10 first: a pipe end may sit on 3 or 4, and dup2 onto itself keeps close-on-exec.
+            a = fcntl.fcntl(cmd_r, fcntl.F_DUPFD_CLOEXEC, 10)
+            b = fcntl.fcntl(resp_w, fcntl.F_DUPFD_CLOEXEC, 10)
             os.dup2(a, 3)
             os.dup2(b, 4)
 
