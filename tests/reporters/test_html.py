@@ -281,3 +281,65 @@ def test_hostile_plugin_text_is_escaped_through_the_cli(tmp_path: Path) -> None:
     assert "\x1b" not in page and "\\x1b[31mRED" in page  # control characters shown, not sent
     assert "[bold red]MARKUP[/]" in page and page.count("<script") == 1
     assert str(escape(HOSTILE.replace("\x1b", "\\x1b"))) in page  # the hostile family and section, as text
+
+
+def _corruption_summary(label_space: str, baseline: str | None) -> Summary:
+    errors = {  # errors in %, by model, corruption and severity
+        "a": {"gaussian_noise": {1: 30, 3: 50}, "fog": {1: 20, 3: 40}},
+        "b": {"gaussian_noise": {1: 45, 3: 70}, "fog": {1: 10, 3: 15}},
+    }
+    cells = []
+    for model, by_name in errors.items():
+        for name, by_sev in by_name.items():
+            for sev, err in by_sev.items():
+                k = 100 - err
+                cells.append(
+                    CellResult(
+                        key=f"{model}{name}{sev}",
+                        model=model,
+                        family="f",
+                        kind="corruption",
+                        name=name,
+                        label=f"{name}@{sev}",
+                        threat_id=f"{name}@{sev}",
+                        eps=None,
+                        severity=sev,
+                        status="done",
+                        units_done=1,
+                        n_units=1,
+                        accuracy=accuracy([True] * k + [False] * (100 - k)),
+                        seconds=0.0,
+                        info={},
+                    )
+                )
+    plan = {"label_space": label_space, "mce_baseline": baseline}
+    columns = list(dict.fromkeys(c.label for c in cells))
+    return Summary({"id": 1, "plan": plan}, "d", {"n": 100}, [("a", "f"), ("b", "f")], columns, cells)
+
+
+def test_ce_bars_against_the_published_alexnet_errors_and_a_baseline_model() -> None:
+    imagenet = {p.key: p for p in plots(_corruption_summary("imagenet-1k", None))}["ce-bars"]
+    # CE = summed error over AlexNet's (published mean error at every severity), by name.
+    assert imagenet.values["b"]["gaussian_noise"] == pytest.approx(100 * (45 + 70) / (2 * 88.6428))
+    assert imagenet.values["a"]["fog"] == pytest.approx(100 * (20 + 40) / (2 * 81.9324))
+    assert "AlexNet" in imagenet.title
+    by_model = {p.key: p for p in plots(_corruption_summary("fashion-mnist", "a"))}["ce-bars"]
+    assert set(by_model.values) == {"b"}  # the baseline itself is 100 everywhere
+    assert by_model.values["b"]["gaussian_noise"] == pytest.approx(100 * 115 / 80)
+    assert by_model.values["b"]["fog"] == pytest.approx(100 * 25 / 60)
+    assert "ce-bars" not in {p.key for p in plots(_corruption_summary("fashion-mnist", None))}
+
+
+def test_terminal_and_markdown_show_each_accuracy_with_its_wilson_interval(toy_run: Path) -> None:
+    summary = _summary(toy_run)
+    text, md = render_terminal(summary, width=400), render_markdown(summary)
+    for cell in summary.cells:
+        assert cell.accuracy is not None
+        low, high = _wilson(cell.accuracy.k, cell.accuracy.n)
+        shown = f"{100 * cell.accuracy.value:.1f} [{low:.1f}-{high:.1f}]"
+        assert shown in text and shown in md, shown
+    rows = list(csv.DictReader(io.StringIO(render_csv(summary))))
+    for row in rows:
+        low, high = _wilson(int(row["correct"]), int(row["n"]))
+        assert float(row["ci_low"]) == pytest.approx(low / 100, abs=1e-6)
+        assert float(row["ci_high"]) == pytest.approx(high / 100, abs=1e-6)

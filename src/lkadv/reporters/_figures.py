@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lkadv._text import printable
@@ -51,12 +51,14 @@ class Plot:
         title: Caption.
         points: Data points the figure draws (0: nothing to show, so it is left out).
         draw: Builds the matplotlib figure.
+        values: The numbers drawn, by series and point (for tests and for readers of ``--plots``).
     """
 
     key: str
     title: str
     points: int
     draw: Callable[[], Figure]
+    values: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def family_colours(summary: Summary) -> dict[str, str]:
@@ -307,17 +309,37 @@ def _severity_drawer(
     return draw
 
 
+def _baseline(summary: Summary, errors: dict[str, dict[str, dict[int, float]]]) -> tuple[str, dict[str, float]]:
+    """The CE baseline's name and its summed-error weight per corruption and severity set.
+
+    The run's baseline model when it ran the corruption; for ImageNet label spaces
+    without one, AlexNet's published errors (looked up by corruption name).
+    """
+    plan = summary.run.get("plan", {})
+    model = plan.get("mce_baseline")
+    if model and any(model in by_model for by_model in errors.values()):
+        return str(model), {}
+    if plan.get("label_space") == "imagenet-1k":
+        from lkadv.metrics import ALEXNET_ERRORS
+
+        return "AlexNet (published ImageNet-C errors)", {k: 100 * v for k, v in ALEXNET_ERRORS.items()}
+    return "", {}
+
+
 def _ce_bars(summary: Summary, errors: dict[str, dict[str, dict[int, float]]], colours: dict[str, str]) -> Plot:
-    """CE per corruption and model, normalized by the run's baseline model (when it ran every corruption)."""
-    baseline = summary.run.get("plan", {}).get("mce_baseline")
-    names = [n for n in errors if baseline in errors[n]]
-    models = [m for m, _ in summary.models if all(m in errors[n] for n in names)]
+    """CE per corruption and model: summed error over the baseline's, on the model's severities."""
+    baseline, constants = _baseline(summary, errors)
+    names = [n for n in errors if (n in constants) or (not constants and baseline in errors[n])]
+    models = [m for m, _ in summary.models if all(m in errors[n] for n in names) and m != baseline]
     ces: dict[str, list[float]] = {}
     for model in models:
         row = []
         for name in names:
             sevs = sorted(errors[name][model])
-            base = sum(errors[name][baseline].get(s, float("nan")) for s in sevs)
+            if constants:
+                base = constants[name] * len(sevs)
+            else:
+                base = sum(errors[name][baseline].get(s, float("nan")) for s in sevs)
             row.append(100 * sum(errors[name][model][s] for s in sevs) / base if base else float("nan"))
         ces[model] = row
     points = sum(len(v) for v in ces.values()) if names else 0
@@ -345,7 +367,9 @@ def _ce_bars(summary: Summary, errors: dict[str, dict[str, dict[int, float]]], c
         ax.legend(fontsize=7, ncols=2)
         return fig
 
-    return Plot("ce-bars", f"corruption error (CE) per corruption, normalized by baseline {baseline}", points, draw)
+    values = {m: dict(zip(names, ces[m], strict=True)) for m in models}
+    title = f"corruption error (CE, %) per corruption, normalized by baseline {baseline}"
+    return Plot("ce-bars", title, points, draw, values)
 
 
 def write_plots(summary: Summary, directory: Any, large_kernel: frozenset[str] = frozenset()) -> list[str]:
