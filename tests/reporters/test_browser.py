@@ -109,3 +109,24 @@ def test_hostile_names_are_text_in_the_browser(chromium: str, tmp_path: Path) ->
     assert scripts == 1  # the page's own script, no other
     assert not [e for e in events if e.get("method") == "Page.javascriptDialogOpening"]  # alert() never ran
     assert problems(events) == {"errors": [], "requests": []}
+
+
+def test_compare_page_renders_offline_without_errors(chromium: str, tmp_path: Path) -> None:
+    from lkadv.reporters import compare_runs, render_comparison
+    from tests import toy_plugin
+
+    host = PluginHost(entry_points=False, extra=[("toy", toy_plugin)])
+    dirs = []
+    for name, params in (("a", ""), ("b", "pgd.steps=3")):
+        options = {"models": "tag:toy", "dataset": "toy", "attacks": "pgd", "eps": "0.03", "limit": "40"}
+        options |= {"run_dir": tmp_path / name, "attack_params": params}
+        assert not run(load_options(options, env={}, config_file=None), host=host, progress=False).failures
+        dirs.append(tmp_path / name)
+    page = tmp_path / "compare.html"
+    page.write_text(render_comparison(compare_runs(dirs), "html"))
+    with Browser(chromium) as browser:
+        browser.open(page.as_uri())
+        text = browser.evaluate("document.body.innerText")
+        found = problems(browser.drain())
+    assert found == {"errors": [], "requests": []}
+    assert "threat.config.steps" in text and "clean: ranking" in text
