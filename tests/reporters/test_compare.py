@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lkadv.cli import main
 from lkadv.config import load_options
@@ -100,3 +102,17 @@ def test_cli_compare_every_format_and_bad_input(runs: dict[str, Path], tmp_path:
     assert res.exit_code == 2 and not (tmp_path / "x.pdf").exists()
     terminal = cli.invoke(main, ["compare", str(runs["a"]), str(runs["b"])], env={"COLUMNS": "200"}).output
     assert "leaderboard across runs" in terminal and "p vs #1" in terminal
+
+
+_leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["ce", "dlr", "linf"]))
+_tree = st.recursive(_leaf, lambda kids: st.dictionaries(st.sampled_from("abcd"), kids, max_size=3), max_leaves=8)
+
+
+@given(
+    a=st.dictionaries(st.sampled_from("xyz"), _tree, max_size=3),
+    b=st.dictionaries(st.sampled_from("xyz"), _tree, max_size=3),
+)
+def test_identity_diff_is_empty_exactly_when_equal_and_symmetric(a, b):
+    diffs = identity_diff(a, b)
+    assert (diffs == []) == (a == b)
+    assert sorted((p, y, x) for p, x, y in diffs) == sorted(identity_diff(b, a))

@@ -10,11 +10,19 @@ import click
 
 from lkadv._imports import resolve
 from lkadv.cli._common import get_host, out_console, print_tables
-from lkadv.cli._report_extras import add_sections, large_kernel_models, split_pair, write_plots_to
+from lkadv.cli._report_extras import (
+    add_sections,
+    default_per_class,
+    large_kernel_models,
+    split_pair,
+    write_plots_to,
+)
 from lkadv.errors import ConfigError
 from lkadv.reporters import as_text
 
 __all__ = ["report"]
+
+_HTML = "lkadv.reporters._html:render_html"  # the built-in page: large kernels marked, per-class table by default
 
 
 @click.command("report")
@@ -76,10 +84,12 @@ def report(
             text = render(sample_rows(ledger, run_id))
         else:
             summary = summarize(ledger, run_id, host)
+            if per_class is None and spec.render == _HTML:
+                per_class = default_per_class(summary, ledger)
             add_sections(summary, ledger, pair_models, per_class)
             if plots is not None:
                 write_plots_to(host, summary, plots)
-            if spec.render == "lkadv.reporters._html:render_html":  # the built-in page marks large kernels
+            if spec.render == _HTML:
                 text = render(summary, large_kernel=large_kernel_models(host, summary))
             elif fmt == "terminal" and output is None:
                 print_tables(rich_tables(summary, width=out_console.width))

@@ -7,7 +7,7 @@ from typing import Any
 
 from lkadv.errors import ConfigError
 
-__all__ = ["add_sections", "large_kernel_models", "split_pair", "write_plots_to"]
+__all__ = ["add_sections", "default_per_class", "large_kernel_models", "split_pair", "write_plots_to"]
 
 
 def split_pair(value: str | None) -> tuple[str, str] | None:
@@ -32,6 +32,13 @@ def add_sections(summary: Any, ledger: Any, pair: tuple[str, str] | None, per_cl
         summary.sections.append(pair_section(summary, ledger, *pair))
     if per_class is not None:
         summary.sections.append(per_class_section(summary, ledger, per_class))
+
+
+def default_per_class(summary: Any, ledger: Any) -> str | None:
+    """The page's per-class table when none is asked for: at clean, if the run has it and its labels are stored."""
+    if "clean" not in summary.columns or ledger.subset_labels(summary.subset.get("digest", "")) is None:
+        return None
+    return "clean"
 
 
 def large_kernel_models(host: Any, summary: Any) -> frozenset[str]:

@@ -23,7 +23,9 @@ from lkadv.errors import ConfigError
 from lkadv.metrics import ReportSection, accuracy, paired_test, summarize
 from lkadv.store import LEDGER_FILE, Ledger
 
-__all__ = ["Comparison", "compare_runs", "identity_diff"]
+__all__ = ["ABSENT", "Comparison", "compare_runs", "identity_diff"]
+
+ABSENT = "(absent)"  # a field one identity has and the other lacks (a null value is a value)
 
 # Key material that belongs to the model (an entry), not to the threat column.
 _MODEL_PARTS = ("model", "preprocessing")
@@ -70,7 +72,8 @@ class _Cell:
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(value, dict):
+    """Leaf fields by dotted path (an empty table is a leaf: it is a value, not nothing)."""
+    if isinstance(value, dict) and (value or not prefix):
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
     else:
@@ -81,11 +84,16 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
 def identity_diff(first: dict[str, Any], second: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """Each leaf field where two identities differ: ``(path, first value, second value)``.
 
+    A field only one side has is reported with :data:`ABSENT` on the other side.
     Fields derived from others (the threat's id and label) are listed only when
     nothing else differs.
     """
     a, b = _flatten("", first, {}), _flatten("", second, {})
-    diffs = [(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
+    diffs = [
+        (k, a.get(k, ABSENT), b.get(k, ABSENT))
+        for k in sorted(a.keys() | b.keys())
+        if k not in a or k not in b or a[k] != b[k]
+    ]
     core = [d for d in diffs if d[0] not in _DERIVED]
     return core or diffs
 
@@ -277,7 +285,7 @@ def _refused_section(refused: list[tuple[str, str, str, Any, Any]]) -> ReportSec
 def _show(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.10g}"
-    return "(absent)" if value is None else str(value)
+    return "null" if value is None else str(value)
 
 
 def _runs_section(runs: list[dict[str, Any]]) -> ReportSection:
