@@ -88,7 +88,13 @@ def test_main_job_report_renders_offline_without_errors(chromium: str, main_job_
     curves = next(f for f in figures if f["id"] == "fig-curves-pgd")
     assert curves["drawn"] == 7  # one line per model
     assert order == sorted(order) and len(order) == 7  # the header click sorted the column
-    for expected in ("fm-replknet (large kernel)", "fm-slak (large kernel)", "sanity flags", "paired comparison"):
+    for expected in (
+        "fm-replknet (large kernel)",
+        "fm-slak (large kernel)",
+        "sanity flags",
+        "paired comparison",
+        "per-class accuracy at clean",
+    ):
         assert expected in text
     assert "fm-resnet (large kernel)" not in text
     assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
