@@ -192,7 +192,7 @@ def _curves(summary: Summary, colours: dict[str, str], large_kernel: frozenset[s
                 f"curves-{_slug(name)}",
                 f"robustness curve: {name}, accuracy (%) vs eps, 95% Wilson band; eps 0 is clean accuracy",
                 points,
-                _curve_drawer(name, series, summary, colours, large_kernel),
+                _curve_drawer(name, series, summary, colours, large_kernel, _eps_ticks(summary, columns)),
             )
         )
     return out
@@ -223,8 +223,23 @@ def _curve_series(summary: Summary, columns: list[str]) -> Series:
     return series
 
 
+def _eps_ticks(summary: Summary, columns: list[str]) -> dict[float, str]:
+    """Each eps of an attack with the label its columns give it (``2/255``), and 0 for clean."""
+    ticks = {0.0: "0"}
+    for column in columns:
+        cell = next((c for c in summary.cells if c.label == column and c.eps is not None), None)
+        if cell is not None and cell.eps is not None:
+            ticks[float(cell.eps)] = column.split("@", 1)[1] if "@" in column else f"{cell.eps:g}"
+    return ticks
+
+
 def _curve_drawer(
-    name: str, series: Series, summary: Summary, colours: dict[str, str], large_kernel: frozenset[str]
+    name: str,
+    series: Series,
+    summary: Summary,
+    colours: dict[str, str],
+    large_kernel: frozenset[str],
+    ticks: dict[float, str],
 ) -> Callable[[], Figure]:
     families = dict(summary.models)
 
@@ -241,6 +256,7 @@ def _curve_drawer(
             line.set_gid(f"{DATA_GID}-line-{i}")
             ax.fill_between(xs, lows, highs, color=colour, alpha=0.12, linewidth=0)
         ax.set_xlabel(printable(f"eps ({name})"))
+        ax.set_xticks(list(ticks), [printable(t) for t in ticks.values()], rotation=30, ha="right")
         ax.set_ylabel("accuracy, %")
         ax.set_ylim(-2, 102)
         ax.grid(alpha=0.3)
