@@ -60,7 +60,7 @@ def test_compatible_runs_give_each_runs_own_numbers(runs: dict[str, Path]) -> No
     assert refused.rows == []
     ranking = next(s for s in comparison.sections if s.key == "ranking:pgd@0.03")
     assert [r[0] for r in ranking.rows] == sorted(r[0] for r in ranking.rows)  # best first
-    assert ranking.rows[0][7] is None and 0 <= ranking.rows[1][7] <= 1  # p vs #1 for the others
+    assert ranking.rows[0][7] is None and 0 <= float(ranking.rows[1][7]) <= 1  # p vs #1 for the others
 
 
 def test_a_different_threat_configuration_is_named_not_compared(runs: dict[str, Path]) -> None:
@@ -116,3 +116,13 @@ def test_identity_diff_is_empty_exactly_when_equal_and_symmetric(a, b):
     diffs = identity_diff(a, b)
     assert (diffs == []) == (a == b)
     assert sorted((p, y, x) for p, x, y in diffs) == sorted(identity_diff(b, a))
+
+
+def test_the_same_cell_in_two_runs_is_one_entry(runs: dict[str, Path]) -> None:
+    comparison = compare_runs([runs["a"], runs["b"], runs["steps"]])
+    clean = next(s for s in comparison.sections if s.key == "ranking:clean")
+    assert sorted((r[1], r[3]) for r in clean.rows) == [("toy-0", "A"), ("toy-1", "B+C")]
+    pgd = next(s for s in comparison.sections if s.key == "ranking:pgd@0.03")
+    assert sorted((r[1], r[3]) for r in pgd.rows) == [("toy-0", "A"), ("toy-1", "B")]  # C's pgd differs: not here
+    refused = next(s for s in comparison.sections if s.key == "not-compared")
+    assert [(r[1], r[2]) for r in refused.rows] == [("A vs C", "threat.config.steps")]

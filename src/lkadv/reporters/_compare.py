@@ -69,6 +69,12 @@ class _Cell:
     column_identity: dict[str, Any]
     entry_identity: dict[str, Any]
     correct: np.ndarray
+    also: list[str] = field(default_factory=list)  # other runs that hold this very cell
+
+    @property
+    def runs(self) -> str:
+        """The runs holding the cell (``A+C``)."""
+        return "+".join([self.run, *self.also])
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
@@ -203,8 +209,10 @@ def _join(
                     reported.add(c.run)
                     refused += [(label, f"{reference.run} vs {c.run}", path, a, b) for path, a, b in diffs]
                 continue
-            kept.setdefault(_entry(c), c)  # the same cell in two runs is one entry
-        if len({c.run for c in kept.values()}) > 1 or not reported:
+            first = kept.setdefault(_entry(c), c)  # the same cell in two runs is one entry
+            if first is not c and c.run not in first.also:
+                first.also.append(c.run)
+        if len({r for c in kept.values() for r in (c.run, *c.also)}) > 1 or not reported:
             compared[label] = list(kept.values())
     return compared, refused
 
@@ -228,11 +236,11 @@ def _ranking(label: str, group: list[_Cell], names: dict[tuple[str, str], str]) 
                 ranks[i],
                 names[_entry(c)],
                 c.family,
-                c.run,
+                c.runs,
                 round(100 * est.value, 2),
                 f"[{100 * est.low:.1f}, {100 * est.high:.1f}]",
                 round(100 * (est.value - estimates[order[0]].value), 2),
-                None if test is None or c is best else float(f"{test.p_value:.4g}"),
+                None if test is None or c is best else f"{test.p_value:.3g}",
                 est.n,
             ]
         )
@@ -254,7 +262,7 @@ def _leaderboard(compared: dict[str, list[_Cell]], names: dict[tuple[str, str], 
         values = [accuracy(c.correct).value for c in group]
         for c, rank, v in zip(group, _ranks(values), values, strict=True):
             row = entries.setdefault(names[_entry(c)], {"family": c.family, "runs": set(), "cols": {}})
-            row["runs"].add(c.run)
+            row["runs"].update((c.run, *c.also))
             row["cols"][label] = (rank, v)
     rows = []
     for name, row in entries.items():

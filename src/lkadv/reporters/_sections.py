@@ -61,7 +61,7 @@ def pair_section(summary: Summary, ledger: Any, first: str, second: str) -> Repo
                 round(100 * test.delta, 2),
                 test.only_a,
                 test.only_b,
-                float(f"{test.p_value:.4g}"),
+                f"{test.p_value:.3g}",  # a string: tiny p-values keep their exponent in every format
             ]
         )
     return ReportSection(
