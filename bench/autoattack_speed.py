@@ -36,9 +36,8 @@ from lkadv.config import load_options, parse_eps
 from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.models import build_classifier
 from lkadv.planner import Unit
-from lkadv.runner import plan_run
 from lkadv.plugins import PluginHost
-from lkadv.runner import run
+from lkadv.runner import plan_run, run
 
 
 def main() -> None:

@@ -62,10 +62,9 @@ def _timed(table: dict[str, float], phase: str, fn: Callable[..., Any]) -> Calla
 def _child_lkadv(run_dir: str, limit: int | None, t_start: float) -> dict[str, float]:
     """Run the main job in this process with every phase timed; returns seconds per phase."""
     phases: dict[str, float] = defaultdict(float)
-    import lkadv.executors._driver as driver
-
     import lkadv.executors._attacking as attacking
     import lkadv.executors._local as local
+    import lkadv.runner._driver as driver
     from lkadv.config import load_options
     from lkadv.store import Ledger
 
@@ -101,8 +100,8 @@ def _child_torchattacks(limit: int | None, t_start: float) -> dict[str, float]:
 
     from lkadv.config import load_options
     from lkadv.models import build_classifier
-    from lkadv.runner import plan_run
     from lkadv.plugins import PluginHost
+    from lkadv.runner import plan_run
 
     phases["start-up"] = time.perf_counter() - t_start
     t0 = time.perf_counter()

@@ -56,9 +56,8 @@ from lkadv.config import RunOptions, load_options, parse_eps
 from lkadv.datasets._fashion_mnist import load_fashion_mnist
 from lkadv.errors import WeightsError
 from lkadv.models import build_classifier
-from lkadv.runner import plan_run
 from lkadv.plugins import PluginHost
-from lkadv.runner import run
+from lkadv.runner import plan_run, run
 from lkadv.specs import ModelSpec
 
 

@@ -8,6 +8,7 @@ import click
 
 from lkadv._version import __version__
 from lkadv.cli._common import LkadvGroup
+from lkadv.cli._compare import compare
 from lkadv.cli._doctor import doctor
 from lkadv.cli._list import list_cmd
 from lkadv.cli._plugins import plugins
@@ -44,4 +45,5 @@ main.add_command(plugins)
 main.add_command(list_cmd)
 main.add_command(run_cmd)
 main.add_command(report)
+main.add_command(compare)
 main.add_command(doctor)

@@ -8,12 +8,21 @@ from typing import Any
 import click
 
 from lkadv.cli._common import get_host, out_console, print_tables
+from lkadv.cli._report_extras import (
+    add_sections,
+    default_per_class,
+    large_kernel_models,
+    split_pair,
+    write_plots_to,
+)
 from lkadv.config import lkadv_environment, option_variable
 from lkadv.errors import ConfigError
 from lkadv.reporters import as_text
 from lkadv.types import resolve
 
 __all__ = ["report"]
+
+_HTML = "lkadv.reporters._html:render_html"  # the built-in page: large kernels marked, per-class table by default
 
 
 @click.command("report")
@@ -30,13 +39,18 @@ __all__ = ["report"]
     "--format",
     "fmt",
     default=None,
-    help="terminal, md, csv, json; per sample: jsonl, samples-csv, parquet; or a plugin's format "
+    help="terminal, md, csv, json, html; per sample: jsonl, samples-csv, parquet; or a plugin's format "
     "(default: from the -o suffix, else terminal).",
 )
 @click.option("--run-id", default=None, type=int, help="Run to report (default: the latest).")
 @click.option("-o", "--output", default=None, type=click.Path(path_type=Path), help="Write to a file.")
 @click.option(
     "--benchmarks", is_flag=True, help="A models x benchmarks table over every run in RUN_DIR (terminal or json)."
+)
+@click.option("--pair", default=None, metavar="A,B", help="Add a paired comparison of two models (exact McNemar).")
+@click.option("--per-class", default=None, metavar="THREAT", help="Add per-class accuracy at a threat (e.g. clean).")
+@click.option(
+    "--plots", default=None, type=click.Path(path_type=Path), help="Also write each figure as SVG and PNG into DIR."
 )
 @click.pass_context
 def report(
@@ -47,6 +61,9 @@ def report(
     run_id: int | None,
     output: Path | None,
     benchmarks: bool,
+    pair: str | None,
+    per_class: str | None,
+    plots: Path | None,
 ) -> None:
     """Report the run in RUN_DIR (default: --run-dir, $LKADV_RUN_DIR, else lkadv-runs)."""
     from lkadv.metrics import summarize
@@ -61,15 +78,24 @@ def report(
         return
     spec = host.registries.reporters.get(fmt)
     render = resolve(spec.render)
+    pair_models = split_pair(pair)
     with Ledger(run_dir) as ledger:
         if spec.per_sample:
             text = render(sample_rows(ledger, run_id))
         else:
             summary = summarize(ledger, run_id, host)
-            if fmt == "terminal" and output is None:
+            if per_class is None and spec.render == _HTML:
+                per_class = default_per_class(summary, ledger)
+            add_sections(summary, ledger, pair_models, per_class)
+            if plots is not None:
+                write_plots_to(host, summary, plots)
+            if spec.render == _HTML:
+                text = render(summary, large_kernel=large_kernel_models(host, summary))
+            elif fmt == "terminal" and output is None:
                 print_tables(rich_tables(summary, width=out_console.width))
                 return
-            text = render(summary)
+            else:
+                text = render(summary)
     if isinstance(text, bytes) and output is None:
         raise ConfigError(f"--format {fmt} writes a binary file: give -o FILE{spec.suffix}")
     if output is None:

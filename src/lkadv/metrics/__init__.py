@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         relative_mean_ce,
         severity_curve,
     )
+    from lkadv.metrics._paired import PairedTest, mcnemar_exact, paired_test
     from lkadv.metrics._summary import (
         CellResult,
         ReportSection,
@@ -45,6 +46,7 @@ __all__ = [
     "STANDARD_CORRUPTIONS",
     "CellResult",
     "Estimate",
+    "PairedTest",
     "ReportSection",
     "Summary",
     "accuracy",
@@ -53,7 +55,9 @@ __all__ = [
     "corruption_error",
     "mean_ce",
     "mean_corruption_accuracy",
+    "mcnemar_exact",
     "mean_error",
+    "paired_test",
     "relative_corruption_error",
     "relative_mean_ce",
     "severity_curve",
@@ -80,6 +84,9 @@ __getattr__, __dir__ = lazy_attributes(
         "relative_corruption_error": "lkadv.metrics._corruption",
         "relative_mean_ce": "lkadv.metrics._corruption",
         "severity_curve": "lkadv.metrics._corruption",
+        "PairedTest": "lkadv.metrics._paired",
+        "mcnemar_exact": "lkadv.metrics._paired",
+        "paired_test": "lkadv.metrics._paired",
         "CellResult": "lkadv.metrics._summary",
         "ReportSection": "lkadv.metrics._summary",
         "Summary": "lkadv.metrics._summary",

@@ -26,8 +26,9 @@ def as_text(value: Any, style: str = "") -> Text:
 
 
 def md_cell(value: Any) -> str:
-    """A markdown table cell: ``|`` escaped, line breaks folded, control characters shown escaped."""
-    return printable(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A markdown table cell: ``|`` escaped, ``<`` as ``&lt;`` (no HTML tag), line breaks folded, controls shown."""
+    text = printable(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return text.replace("<", "&lt;")
 
 
 def csv_cell(value: Any) -> Any:

@@ -15,7 +15,16 @@ from lkadv.reporters._escape import as_text, csv_cell, md_cell
 from lkadv.reporters._layout import split_table
 from lkadv.reporters._tables import footnotes, main_table
 
-__all__ = ["render_csv", "render_json", "render_markdown", "render_terminal", "rich_table", "rich_tables"]
+__all__ = [
+    "render_csv",
+    "render_json",
+    "render_json_value",
+    "render_markdown",
+    "render_terminal",
+    "rich_table",
+    "rich_tables",
+    "section_renderables",
+]
 
 
 def _title(summary: Summary) -> str:
@@ -31,7 +40,7 @@ def _title(summary: Summary) -> str:
 
 def _style(text: str) -> str:
     try:
-        value = float(text.rstrip("*"))
+        value = float(text.split(" ", 1)[0].rstrip("*"))
     except ValueError:
         return "red" if text == "failed" else "dim"
     return "green" if value >= 70 else "yellow" if value >= 30 else "red"
@@ -39,7 +48,7 @@ def _style(text: str) -> str:
 
 def rich_table(summary: Summary, width: int | None = None) -> list[RenderableType]:
     """The models x threats table (accuracy in %), split to fit ``width``, then its footnotes."""
-    columns, rows = main_table(summary)
+    columns, rows = main_table(summary, intervals=True)
     header = [as_text("model"), as_text("family"), *(as_text(c) for c in columns)]
     cells = [[as_text(m), as_text(f), *(as_text(c, style=_style(c)) for c in rest)] for m, f, *rest in rows]
     out: list[RenderableType] = list(
@@ -51,7 +60,8 @@ def rich_table(summary: Summary, width: int | None = None) -> list[RenderableTyp
     return out
 
 
-def _section_table(section: ReportSection, brief: bool = False, width: int | None = None) -> list[RenderableType]:
+def section_renderables(section: ReportSection, brief: bool = False, width: int | None = None) -> list[RenderableType]:
+    """A section as rich tables fitting ``width`` (split when wider), then its notes."""
     header = [as_text(c) for c in section.columns]
     cells = [[as_text(_value(v)) for v in row] for row in section.rows]
     out: list[RenderableType] = list(split_table(as_text(section.title), header, cells, keys=1, width=width))
@@ -78,7 +88,7 @@ def rich_tables(summary: Summary, *, brief: bool = False, width: int | None = No
     out = rich_table(summary, width)
     for section in summary.sections:
         if section.brief or not brief:
-            out += _section_table(section, brief, width)
+            out += section_renderables(section, brief, width)
     return out
 
 
@@ -92,8 +102,8 @@ def render_terminal(summary: Summary, width: int = 200) -> str:
 
 
 def render_markdown(summary: Summary) -> str:
-    """A GitHub-flavoured markdown table with footnotes."""
-    columns, rows = main_table(summary)
+    """A GitHub-flavoured markdown table (accuracies with their 95% intervals) with footnotes."""
+    columns, rows = main_table(summary, intervals=True)
     head = ["model", "family", *columns]
     lines = [
         f"### {md_cell(_title(summary))}",
@@ -201,8 +211,13 @@ def render_json(summary: Summary) -> str:
     an accuracy over no sample) is written as null, and its path is listed
     under ``null_values`` with the reason, so no reader meets a bare ``NaN``.
     """
+    return render_json_value(summary.as_dict())
+
+
+def render_json_value(value: dict[str, Any]) -> str:
+    """Strict JSON of a report's data: NaN and infinities written as null, their paths under ``null_values``."""
     nulls: list[str] = []
-    data = _finite(summary.as_dict(), "$", nulls)
+    data = _finite(value, "$", nulls)
     if nulls:
         data["null_values"] = {
             "paths": nulls,

@@ -1,4 +1,4 @@
-"""Built-in plugin: the terminal, markdown, csv and json reporters, and the per-sample exports."""
+"""Built-in plugin: the terminal, markdown, csv, json and html reporters, and the per-sample exports."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def lkadv_register_reporters(registry: Registry[ReporterSpec]) -> None:
     registry.register(
         ReporterSpec(
             name="json", render=f"{_M}:render_json", suffix=".json", description="the whole summary with provenance"
+        )
+    )
+    registry.register(
+        ReporterSpec(
+            name="html",
+            render="lkadv.reporters._html:render_html",
+            suffix=".html",
+            description="one self-contained page: figures, sortable tables, provenance (no network)",
         )
     )
     for name, render, suffix, what in (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lkadv.metrics import CellResult, Summary
+from lkadv.metrics import CellResult, Summary, wilson_interval
 
 __all__ = ["MAX_CORRUPTION_COLUMNS", "cell_text", "footnotes", "main_table", "threat_configs"]
 
@@ -12,8 +12,14 @@ __all__ = ["MAX_CORRUPTION_COLUMNS", "cell_text", "footnotes", "main_table", "th
 MAX_CORRUPTION_COLUMNS = 10
 
 
-def cell_text(cell: CellResult | None) -> str:
-    """A cell's accuracy in percent, marked when partial, failed or missing."""
+def _ci(k: int, n: int) -> str:
+    """A compact 95% Wilson interval in percent (`` [82.1-88.0]``)."""
+    low, high = wilson_interval(k, n)
+    return f" [{100 * low:.1f}-{100 * high:.1f}]"
+
+
+def cell_text(cell: CellResult | None, interval: bool = False) -> str:
+    """A cell's accuracy in percent, marked when partial, failed or missing; with ``interval``, its 95% interval."""
     if cell is None:
         return "-"
     if cell.status == "failed":
@@ -22,10 +28,11 @@ def cell_text(cell: CellResult | None) -> str:
     if cell.accuracy is None:
         return f"pending{stage}"
     text = f"{100 * cell.accuracy.value:.1f}"
-    return text if cell.status == "done" else f"{text}*{stage}"
+    ci = _ci(cell.accuracy.k, cell.accuracy.n) if interval and cell.accuracy.n else ""
+    return f"{text}{ci}" if cell.status == "done" else f"{text}*{ci}{stage}"
 
 
-def _mean_text(cells: list[CellResult]) -> str:
+def _mean_text(cells: list[CellResult], interval: bool = False) -> str:
     done = [c for c in cells if c.accuracy is not None and c.status != "failed"]
     if not done:
         return "failed" if any(c.status == "failed" for c in cells) else "pending"
@@ -33,15 +40,17 @@ def _mean_text(cells: list[CellResult]) -> str:
     n = sum(c.accuracy.n for c in done if c.accuracy is not None)
     text = f"{100 * k / max(n, 1):.1f}"
     complete = len(done) == len(cells) and all(c.status == "done" for c in done)
-    return text if complete else f"{text}*"
+    ci = _ci(k, n) if interval and n else ""
+    return f"{text}{ci}" if complete else f"{text}*{ci}"
 
 
-def main_table(summary: Summary) -> tuple[list[str], list[list[str]]]:
+def main_table(summary: Summary, intervals: bool = False) -> tuple[list[str], list[list[str]]]:
     """Column labels and, per model, the cell texts of the main table.
 
     Corruption columns fold into one ``corruptions (mean)`` column (sample-weighted
     mean accuracy over every corruption and severity) when there are more than
-    :data:`MAX_CORRUPTION_COLUMNS` of them.
+    :data:`MAX_CORRUPTION_COLUMNS` of them. With ``intervals``, each accuracy is
+    followed by its 95% Wilson interval (the pooled one for the folded mean).
 
     Returns:
         ``(columns, rows)``; each row is ``[model, family, *cells]``.
@@ -61,9 +70,10 @@ def main_table(summary: Summary) -> tuple[list[str], list[list[str]]]:
         row = [model, family]
         for column in columns:
             if column == "corruptions (mean)":
-                row.append(_mean_text([c for c in summary.cells if c.model == model and c.kind == "corruption"]))
+                cells = [c for c in summary.cells if c.model == model and c.kind == "corruption"]
+                row.append(_mean_text(cells, intervals))
             else:
-                row.append(cell_text(summary.cell(model, column)))
+                row.append(cell_text(summary.cell(model, column), intervals))
         rows.append(row)
     return columns, rows
 
@@ -95,6 +105,8 @@ def footnotes(summary: Summary) -> list[str]:
             f"corruptions (mean) = accuracy over all {n_corruption} corruption x severity cells; "
             "the corruption tables below give each one"
         )
+    if any(c.accuracy is not None and c.accuracy.n for c in summary.cells):
+        lines.append("[a-b]: 95% Wilson score interval of the accuracy, in %")
     if any(c.status not in ("done", "failed") and c.accuracy is not None for c in summary.cells):
         lines.append("* partial: accuracy over the finished shards only")
     for cell in summary.cells:
