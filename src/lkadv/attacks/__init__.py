@@ -12,15 +12,19 @@ if TYPE_CHECKING:
     from lkadv.attacks._onepixel import OnePixel
     from lkadv.attacks._pgd import PGD
     from lkadv.attacks._sanity import probe_model
+    from lkadv.attacks._taig import TAIG, integrated_gradient, path_points
     from lkadv.attacks._worst import WorstOf, run_sequential
 
 __all__ = [
     "FGSM",
     "PGD",
+    "TAIG",
     "AutoAttack",
     "OnePixel",
     "WorstOf",
     "check_adversarial",
+    "integrated_gradient",
+    "path_points",
     "perturbation_norm",
     "probe_model",
     "project",
@@ -34,6 +38,9 @@ __getattr__, __dir__ = lazy_attributes(
         "FGSM": "lkadv.attacks._fgsm",
         "OnePixel": "lkadv.attacks._onepixel",
         "PGD": "lkadv.attacks._pgd",
+        "TAIG": "lkadv.attacks._taig",
+        "integrated_gradient": "lkadv.attacks._taig",
+        "path_points": "lkadv.attacks._taig",
         "WorstOf": "lkadv.attacks._worst",
         "check_adversarial": "lkadv.attacks._check",
         "perturbation_norm": "lkadv.attacks._norms",

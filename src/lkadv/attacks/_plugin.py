@@ -10,6 +10,7 @@ from typing import Any
 
 from lkadv import __version__
 from lkadv.attacks._aa_config import SUB_ATTACKS, VERSIONS, backend
+from lkadv.attacks._taig_spec import taig_spec
 from lkadv.plugins._hookspecs import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import AttackSpec, Param
@@ -87,7 +88,8 @@ def _autoattack_spec() -> AttackSpec:
 
 @hookimpl
 def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
-    """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of`` and ``onepixel``."""
+    """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of``, ``onepixel`` and ``taig``."""
+    registry.register(taig_spec())
     registry.register(
         AttackSpec(
             name="fgsm",
