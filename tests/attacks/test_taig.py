@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -104,7 +106,7 @@ def _ref_grad(model: nn.Module, point: np.ndarray, label: int) -> np.ndarray:
 def _ref_ig(model: nn.Module, x: np.ndarray, label: int, corners: list[np.ndarray], m: int) -> np.ndarray:
     """Eq. (IG along a piecewise-linear path): sum_j (c_j - c_{j-1}) * mean_k grad f(c_{j-1} + k/m (c_j - c_{j-1}))."""
     total = np.zeros_like(x)
-    for a, b in zip(corners, corners[1:], strict=False):
+    for a, b in itertools.pairwise(corners):
         grads = [_ref_grad(model, a + (k / m) * (b - a), label) for k in range(m + 1)]
         total += (b - a) * np.mean(grads, axis=0)
     return total

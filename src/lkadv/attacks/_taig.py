@@ -21,6 +21,7 @@ through the model in one pass (the released code loops image by image).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import torch
@@ -75,7 +76,7 @@ def path_points(
             ends.append(x * (e / turning_points) + _uniform(x.shape, tau, x, generator))
         ends.append(x)
         m = max(1, path_steps // turning_points)
-        return [[a + (b - a) * (k / m) for k in range(m + 1)] for a, b in zip(ends, ends[1:], strict=False)]
+        return [[a + (b - a) * (k / m) for k in range(m + 1)] for a, b in itertools.pairwise(ends)]
     points = [x * (i / path_steps) for i in range(path_steps + 1)]
     if variant == "r-approx":
         points = [p + _uniform(x.shape, tau, x, generator) for p in points]
