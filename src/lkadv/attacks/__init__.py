@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from lkadv.attacks._pgd import PGD
     from lkadv.attacks._sanity import probe_model
     from lkadv.attacks._taig import TAIG, integrated_gradient, path_points
+    from lkadv.attacks._taig_spec import taig_reach
     from lkadv.attacks._worst import WorstOf, run_sequential
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "probe_model",
     "project",
     "run_sequential",
+    "taig_reach",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -47,5 +49,6 @@ __getattr__, __dir__ = lazy_attributes(
         "probe_model": "lkadv.attacks._sanity",
         "project": "lkadv.attacks._norms",
         "run_sequential": "lkadv.attacks._worst",
+        "taig_reach": "lkadv.attacks._taig_spec",
     },
 )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from lkadv import __version__
 from lkadv.specs import AttackSpec, Param
 
-__all__ = ["taig_spec"]
+__all__ = ["taig_reach", "taig_spec"]
 
 
 def taig_spec() -> AttackSpec:
@@ -35,3 +38,8 @@ def taig_spec() -> AttackSpec:
         description="TAIG (Huang & Kong 2022): BIM along the sign of an integrated gradient; a transfer source",
         short=("variant",),
     )
+
+
+def taig_reach(config: Mapping[str, Any]) -> float:
+    """How far from the clean image a TAIG configuration can move a pixel: iterations x step size."""
+    return float(config["iterations"]) * float(config["step_size"])

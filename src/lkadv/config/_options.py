@@ -86,6 +86,11 @@ class RunOptions:
         cache_dir: Prepared-data cache: ``auto`` (``$XDG_CACHE_HOME/lkadv/prepared``),
             a folder, or ``off``.
         workers: Image-decoding worker processes (default: up to 8, one core spared).
+        source_models: Transfer sources (a model selector): each attack is crafted on
+            every source, saved as 8-bit images and scored on every model of the run
+            (sources included); None runs attacks white-box on each model.
+        craft: Whether transfer examples missing from the run directory may be crafted
+            (``lkadv rescore`` turns it off: it only scores saved examples).
     """
 
     models: str = "all"
@@ -113,6 +118,8 @@ class RunOptions:
     on_bad_image: str = "fail"
     cache_dir: str = "auto"
     workers: int | None = None
+    source_models: str | None = None
+    craft: bool = True
 
     def __post_init__(self) -> None:
         # The Python API takes what a user types (run_dir="runs", eps="8/255", severities="1,3"):
@@ -286,6 +293,8 @@ _CONVERTERS: dict[str, Any] = {
     "on_bad_image": lambda v, s: _choice(v, s, BAD_IMAGE),
     "cache_dir": lambda v, s: str(v).strip(),
     "workers": lambda v, s: _int(v, s, 0),
+    "source_models": _optional_selector,
+    "craft": parse_bool,
 }
 
 

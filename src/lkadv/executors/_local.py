@@ -27,10 +27,11 @@ from lkadv.errors import LkadvError, ModelContractError, describe
 from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
 from lkadv.executors._device import pick_device
+from lkadv.executors._transfer import TransferContext, transfer_unit
 from lkadv.models import HeadedClassifier, build_classifier
 from lkadv.planner import Cell, Plan, Unit, derive_seed
 from lkadv.specs import CorruptionSpec, ModelSpec
-from lkadv.store import Outcomes
+from lkadv.store import ExampleStore, Outcomes
 
 __all__ = ["LocalExecutor", "score", "score_extras"]
 
@@ -148,6 +149,7 @@ class LocalExecutor:
             cells_by_model.setdefault(cell.model.name, []).append(cell)
         previous = _previous_eps(plan.cells)
         probed: set[str] = set()
+        transfers = TransferContext(plan, models.get, ExampleStore(plan.options.run_dir), score)
 
         for shard in range(plan.n_shards):
             if not any((c.key, shard) in pending for c in plan.cells):
@@ -158,6 +160,7 @@ class LocalExecutor:
             images: dict[str, torch.Tensor] = {}
             corrupted: dict[tuple[str, str], torch.Tensor] = {}
             done_here: dict[str, Outcomes] = {}
+            transfers.crafted.clear()  # one shard's examples in memory at a time
             for model in plan.models:
                 cells = cells_by_model[model.name]
                 if not any((c.key, shard) in pending for c in cells):
@@ -195,6 +198,9 @@ class LocalExecutor:
                             out, info = self._clean(score_model, x, y, plan.batch_size, self._extras)
                         elif cell.threat.kind == "corruption":
                             out, info = self._corruption(plan, cell, shard, x, y, score_model, corrupted)
+                        elif cell.threat.kind == "transfer":
+                            clean = self._dependency(_clean_cell(cells), shard, done_here, lookup)
+                            out, info = transfer_unit(transfers, unit, x, y, clean, score_model)
                         else:
                             prev_cell = previous.get(cell.key)
                             if prev_cell is not None and prev_cell.key in failed:

@@ -5,6 +5,7 @@ from lkadv.planner._plan import Cell, Plan, Unit, make_plan
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset, fixed_subset, named_subset
 from lkadv.planner._threats import Threat, format_eps
+from lkadv.planner._transfer import craft_key_material, source_of, transfer_threats
 
 __all__ = [
     "Cell",
@@ -13,6 +14,7 @@ __all__ = [
     "Threat",
     "Unit",
     "balanced_subset",
+    "craft_key_material",
     "derive_seed",
     "fixed_subset",
     "format_eps",
@@ -20,4 +22,6 @@ __all__ = [
     "named_subset",
     "parse_members",
     "resolve_members",
+    "source_of",
+    "transfer_threats",
 ]

@@ -21,6 +21,7 @@ from lkadv.planner._members import resolve_members
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset, named_subset
 from lkadv.planner._threats import Threat
+from lkadv.planner._transfer import source_of, transfer_threats
 from lkadv.plugins import PluginHost
 from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ImageSet, LoadContext, ModelSpec, Preprocessing
 
@@ -157,6 +158,9 @@ class Plan:
         cells = []
         for cell in self.cells:
             material = {**cell.material, "model": {**cell.material["model"], "loaded": identities[cell.model.name]}}
+            source = source_of(cell.threat)
+            if source is not None:  # the examples' maker is part of what they are
+                material["source"] = {**material["source"], "loaded": identities[source]}
             cells.append(replace(cell, key=_material_key(material), material=material))
         return replace(self, cells=cells)
 
@@ -400,6 +404,17 @@ def _model_contract(model: ModelSpec) -> dict[str, Any]:
     }
 
 
+def _source_material(models: list[ModelSpec], source: str, providers: dict[str, str]) -> dict[str, Any]:
+    spec = next(m for m in models if m.name == source)
+    return {
+        "name": spec.name,
+        "weights": spec.weights_id,
+        "provider": providers[f"model:{spec.name}"],
+        "contract": _model_contract(spec),
+        "loaded": None,  # filled by Plan.identified once the model is built
+    }
+
+
 def _qualname(obj: object) -> str:
     return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
 
@@ -422,6 +437,9 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     dataset = host.registries.datasets.get(options.dataset)
     models = _select_models(host, options, dataset)
     threats = [Threat.clean(), *_corruption_threats(host, options), *_attack_threats(host, options, dataset)]
+    models, threats = transfer_threats(
+        host, options, dataset, models, threats, lambda m: preprocessing_for(dataset, m).key()
+    )
     if options.executor not in host.registries.executors:
         host.registries.executors.get(options.executor)  # raises with the closest names
     root = resolve_root(dataset, options.data_roots)
@@ -450,15 +468,17 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     providers = {f"model:{m.name}": _provider(host, host.registries.models, m.name) for m in models}
     providers[f"dataset:{dataset.name}"] = _provider(host, host.registries.datasets, dataset.name)
     for t in threats:
-        if t.kind == "attack":
-            providers[f"attack:{t.name}"] = _provider(host, host.registries.attacks, t.name)
+        if t.kind in ("attack", "transfer"):
+            providers[f"{t.kind}:{t.name}"] = _provider(host, host.registries.attacks, t.name)
         elif t.kind == "corruption":
             providers[f"corruption:{t.name}"] = _provider(host, host.registries.corruptions, t.name)
     cells = []
     for model in models:
         pre = preprocessing_for(dataset, model)
         for threat in threats:
-            random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
+            random = threat.kind in ("attack", "transfer") or (
+                threat.kind == "corruption" and "seed" in dict(threat.config)
+            )
             material: dict[str, Any] = {
                 "model": {
                     "name": model.name,
@@ -482,12 +502,15 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
                 "seed": options.seed,
                 "lkadv": __version__,
             }
+            source = source_of(threat)
+            if source is not None:
+                material["source"] = _source_material(models, source, providers)
             seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
             cells.append(Cell(_material_key(material), model, threat, pre, seed, material))
-    attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind == "attack"}
+    attack_specs = {t.name: host.registries.attacks.get(t.name) for t in threats if t.kind in ("attack", "transfer")}
     for t in threats:
         config = dict(t.config)
-        if t.kind == "attack" and attack_specs[t.name].composite:
+        if t.kind in ("attack", "transfer") and attack_specs[t.name].composite:
             for member, _ in resolve_members(config["members"], config["norm"], host.registries.attacks.get):
                 attack_specs.setdefault(member.name, member)
     corruption_specs = {t.name: host.registries.corruptions.get(t.name) for t in threats if t.kind == "corruption"}
