@@ -173,8 +173,9 @@ def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
 
 @hookimpl
 def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
-    """Sanity flags and the reduced-precision divergence of the run's attack cells."""
+    """Sanity flags and the reduced-precision divergence of the run's attack cells; transfer matrices."""
     from lkadv.attacks._report import precision_section, sanity_section
+    from lkadv.metrics import transfer_sections
 
     sections = [sanity_section(summary, ledger), precision_section(summary, ledger)]
-    return [s for s in sections if s is not None]
+    return [s for s in sections if s is not None] + transfer_sections(summary, ledger)
