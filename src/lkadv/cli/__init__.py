@@ -12,6 +12,7 @@ from lkadv.cli._doctor import doctor
 from lkadv.cli._list import list_cmd
 from lkadv.cli._plugins import plugins
 from lkadv.cli._report import report
+from lkadv.cli._rescore import rescore_cmd
 from lkadv.cli._run import run_cmd
 
 __all__ = ["main"]
@@ -41,4 +42,5 @@ main.add_command(plugins)
 main.add_command(list_cmd)
 main.add_command(run_cmd)
 main.add_command(report)
+main.add_command(rescore_cmd)
 main.add_command(doctor)

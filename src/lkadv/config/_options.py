@@ -293,9 +293,16 @@ _CONVERTERS: dict[str, Any] = {
     "on_bad_image": lambda v, s: _choice(v, s, BAD_IMAGE),
     "cache_dir": lambda v, s: str(v).strip(),
     "workers": lambda v, s: _int(v, s, 0),
-    "source_models": _optional_selector,
+    "source_models": lambda v, s: _source_selector(v, s),
     "craft": parse_bool,
 }
+
+
+def _source_selector(value: Any, source: str) -> str:
+    text = str(value).strip()
+    if not text or text.lower() == "none":
+        raise ConfigError(f"{source}: names no model; give the models to craft on, e.g. --source-models fm-resnet")
+    return text
 
 
 def _run_dir(value: Any, source: str) -> Path:

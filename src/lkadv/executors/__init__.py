@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from lkadv.executors._device import pick_device, precision_support
     from lkadv.executors._driver import DryRun, Progress, RunResult, dry_run, run
     from lkadv.executors._local import LocalExecutor, score
+    from lkadv.executors._rescore import rescore
 
 __all__ = [
     "DryRun",
@@ -22,6 +23,7 @@ __all__ = [
     "dry_run",
     "pick_device",
     "precision_support",
+    "rescore",
     "run",
     "score",
 ]
@@ -42,5 +44,6 @@ __getattr__, __dir__ = lazy_attributes(
         "run": "lkadv.executors._driver",
         "LocalExecutor": "lkadv.executors._local",
         "score": "lkadv.executors._local",
+        "rescore": "lkadv.executors._rescore",
     },
 )
