@@ -68,7 +68,7 @@ def test_saved_examples_are_8_bit_inside_the_ball_and_what_was_scored(tmp_path, 
     store = ExampleStore(tmp_path)
     images = plan.imageset.load(list(plan.subset.positions)).numpy()
     labels = plan.imageset.labels[list(plan.subset.positions)].numpy()
-    for key in store.keys():
+    for key in store.list_keys():
         ex = store.get(key)
         assert ex is not None and ex.images.dtype == np.uint8
         clean = images[ex.indices]
@@ -79,7 +79,7 @@ def test_saved_examples_are_8_bit_inside_the_ball_and_what_was_scored(tmp_path, 
     from lkadv.models import build_classifier
 
     vit, _ = build_classifier(host.registries.models.get("fm-vit"))
-    sets = [store.get(k) for k in store.keys()]
+    sets = [store.get(k) for k in store.list_keys()]
     adv = torch.from_numpy(np.concatenate([s.floats() for s in sets if s is not None]))
     order = np.concatenate([s.indices for s in sets if s is not None])
     with torch.no_grad():
@@ -142,7 +142,7 @@ def test_a_killed_run_keeps_its_crafting(tmp_path, host, monkeypatch) -> None:
     with pytest.raises(KeyboardInterrupt):
         run(_opts(tmp_path, "fm-resnet"), host=host, progress=False)
     monkeypatch.setattr("lkadv.executors._local.transfer_unit", real)
-    assert len(ExampleStore(tmp_path).keys()) == 1
+    assert len(ExampleStore(tmp_path).list_keys()) == 1
     with _gradient_passes() as passes:
         run(_opts(tmp_path, "fm-resnet"), host=host, progress=False)
     assert passes[0] == 4 * 4  # only the second shard is crafted again

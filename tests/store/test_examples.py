@@ -66,7 +66,7 @@ def test_round_trip_content_address_and_tamper_check(tmp_path) -> None:
     np.testing.assert_array_equal(got.images, _set().images)
     assert store.put("k2", _set()) == digest  # same content, same blob
     assert len(list((tmp_path / "examples" / "blobs").iterdir())) == 1
-    assert store.keys() == ["k1", "k2"]
+    assert store.list_keys() == ["k1", "k2"]
     blob = store.blob_path(digest)
     blob.write_bytes(blob.read_bytes()[:-3] + b"xyz")
     with pytest.raises(StoreError, match="corrupt"):

@@ -32,8 +32,8 @@ def test_torchattacks_transfer_sources_craft_once_and_score_every_target(tmp_pat
     assert {c.label for c in transfer} == {f"{s}@8/255 from fm-resnet" for s in SOURCES}
     assert {c.model for c in transfer} == {"fm-resnet", "fm-vit"}
     store = ExampleStore(tmp_path)
-    assert len(store.keys()) == len(SOURCES)  # one example set per attack, shared by both targets
-    for key in store.keys():
+    assert len(store.list_keys()) == len(SOURCES)  # one example set per attack, shared by both targets
+    for key in store.list_keys():
         ex = store.get(key)
         assert ex is not None and ex.images.dtype == np.uint8 and ex.meta["source"] == "fm-resnet"
     white_box = next(c for c in transfer if c.model == "fm-resnet" and c.name == "ta-mifgsm")

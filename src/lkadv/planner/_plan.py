@@ -18,6 +18,7 @@ from lkadv.corruptions import protocol_config
 from lkadv.datasets._roots import resolve_root
 from lkadv.errors import ConfigError, DataError, LkadvError
 from lkadv.planner._members import resolve_members
+from lkadv.planner._presets import expand_attack_presets
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset, named_subset
 from lkadv.planner._threats import Threat
@@ -231,6 +232,9 @@ def preprocessing_for(dataset: DatasetSpec, model: ModelSpec) -> Preprocessing:
 
 
 def _draw(imageset: ImageSet, options: RunOptions, dataset: DatasetSpec) -> Subset:
+    per_class = expand_attack_presets(options)[2]
+    if per_class is not None and options.limit is None and options.subset is None:
+        options = replace(options, limit=per_class * len(set(imageset.labels.tolist())))
     strata = getattr(imageset, "strata", None)
     balance = imageset.labels.tolist() if strata is None else [int(v) for v in strata]
     groups = getattr(imageset, "groups", None)
@@ -292,6 +296,7 @@ def _select_models(host: PluginHost, options: RunOptions, dataset: DatasetSpec) 
 
 
 def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec) -> list[Threat]:
+    options, preset_eps, _ = expand_attack_presets(options)
     if options.attacks is None:
         return []
     specs: list[AttackSpec] = host.registries.attacks.select(options.attacks)
@@ -307,7 +312,7 @@ def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec)
             overrides = dict(zip(values, combo, strict=True))
             config = spec.resolve(overrides)
             norm = config["norm"]
-            grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
+            grid = options.eps if options.eps is not None else preset_eps.get(spec.name, dataset.default_eps.get(norm))
             if not grid:
                 raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
             if norm == "linf" and max(grid) > 1:

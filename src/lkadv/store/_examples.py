@@ -185,7 +185,7 @@ class ExampleStore:
             raise StoreError(f"saved examples {path} are corrupt (sha256 mismatch); delete it to craft them again")
         return ExampleSet.from_bytes(data)
 
-    def keys(self) -> list[str]:
+    def list_keys(self) -> list[str]:
         """Every index key."""
         index = self.root / "index"
         return sorted(p.stem for p in index.glob("*.json")) if index.is_dir() else []
