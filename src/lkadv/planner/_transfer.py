@@ -32,7 +32,8 @@ def source_of(threat: Threat) -> str | None:
 def _sources(host: PluginHost, options: RunOptions, dataset: DatasetSpec) -> list[ModelSpec]:
     selector = options.source_models or ""
     try:
-        sources: list[ModelSpec] = host.registries.models.select(selector)
+        # as for --models: all, globs and tags keep to the dataset's label space; a name is checked below
+        sources: list[ModelSpec] = host.registries.models.select(selector, where=dataset.accepts_model)
     except SelectionError as exc:
         raise SelectionError(f"--source-models: {exc}") from exc
     wrong = [m for m in sources if not dataset.accepts_model(m)]
