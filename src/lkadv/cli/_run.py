@@ -35,6 +35,12 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
     default=None,
     help="Transfer: craft each attack on these models (selector), save 8-bit examples, score them on every model.",
 )
+@click.option(
+    "--save-examples",
+    default=None,
+    type=int,
+    help="Attack cells save the 8-bit adversarial examples of their first N samples in the run directory.",
+)
 @click.option("--eps", default=None, help="Radii in pixel units, e.g. 1/255,2/255 (default: the dataset's grid).")
 @click.option("--attack-param", "attack_params", multiple=True, help="ATTACK.PARAM=VALUE, e.g. pgd.steps=20.")
 @click.option("-c", "--corruptions", default=None, help="Corruptions to apply (selector).")

@@ -89,6 +89,8 @@ class RunOptions:
         source_models: Transfer sources (a model selector): each attack is crafted on
             every source, saved as 8-bit images and scored on every model of the run
             (sources included); None runs attacks white-box on each model.
+        save_examples: Attack cells save the adversarial examples of their first
+            this many samples as 8-bit images in the run directory (0: none).
         craft: Whether transfer examples missing from the run directory may be crafted
             (``lkadv rescore`` turns it off: it only scores saved examples).
     """
@@ -119,6 +121,7 @@ class RunOptions:
     cache_dir: str = "auto"
     workers: int | None = None
     source_models: str | None = None
+    save_examples: int = 0
     craft: bool = True
 
     def __post_init__(self) -> None:
@@ -294,6 +297,7 @@ _CONVERTERS: dict[str, Any] = {
     "cache_dir": lambda v, s: str(v).strip(),
     "workers": lambda v, s: _int(v, s, 0),
     "source_models": lambda v, s: _source_selector(v, s),
+    "save_examples": lambda v, s: _int(v, s, 0),
     "craft": parse_bool,
 }
 

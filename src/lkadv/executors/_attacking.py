@@ -34,6 +34,7 @@ from lkadv.attacks._norms import perturbation_norm
 from lkadv.attacks._trace import trace_engine
 from lkadv.attacks._worst import run_sequential, stage_generator
 from lkadv.executors._base import Events
+from lkadv.executors._keep import ExampleKeeper
 from lkadv.planner import Plan, Unit, resolve_members
 from lkadv.specs import AttackFn, AttackSpec
 from lkadv.store import Outcomes
@@ -162,6 +163,7 @@ def attack_unit(
     if stats is not None:
         stats.reset()
     base_gen = torch.Generator(device=x.device).manual_seed(unit.seed)
+    keeper = ExampleKeeper(ctx.plan, unit, x, y, pred)  # --save-examples: the first samples' examples
     reduced = ctx.precision != "fp32"
 
     with trace_engine() as trace:  # which engine paths ran, recorded with the cell
@@ -179,6 +181,7 @@ def attack_unit(
                     x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
                 check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if len(stages) > 1 else threat.name)
                 c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
+                keeper.add(sel, x_adv, p)
                 if reduced:
                     with torch.no_grad():
                         claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()
@@ -225,6 +228,9 @@ def attack_unit(
     }
     if stats is not None:
         info["gradients"] = stats.as_dict()
+    saved = keeper.save()
+    if saved is not None:
+        info["examples"] = saved
     info["engine"] = trace.as_dict()
     if unit.shard == 0:
         ctx.events.cell_info(unit.cell, {"engine": info["engine"]})
