@@ -160,3 +160,13 @@ def test_unreachable_eps_warns(resnet: nn.Module) -> None:
     x, y = _images(2, 3)
     with pytest.warns(UserWarning, match="reach at most 2/255"):
         TAIG(iterations=2, path_steps=1)(resnet, x, y, 8 / 255, torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("variant", ["s", "r", "r-approx"])
+def test_taig_passes_the_attack_conformance_kit(variant: str) -> None:
+    from lkadv.testing import check_attack
+
+    spec = _HOST.registries.attacks.get("taig")
+    params = {"variant": variant, "iterations": 3, "path_steps": 2, "turning_points": 2, "step_size": 0.5}
+    results = check_attack(spec, params=params)
+    assert set(results.values()) == {"ok"}, results

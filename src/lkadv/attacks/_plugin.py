@@ -89,7 +89,6 @@ def _autoattack_spec() -> AttackSpec:
 @hookimpl
 def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
     """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of``, ``onepixel`` and ``taig``."""
-    registry.register(taig_spec())
     registry.register(
         AttackSpec(
             name="fgsm",
@@ -169,6 +168,7 @@ def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
             short=("iterations",),
         )
     )
+    registry.register(taig_spec())
 
 
 @hookimpl
