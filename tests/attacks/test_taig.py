@@ -112,12 +112,15 @@ def _ref_ig(model: nn.Module, x: np.ndarray, label: int, corners: list[np.ndarra
     return total
 
 
-def _ref_taig(model, x, label, eps, iters, steps, variant, noise):
+def _ref_taig(model, x, label, eps, iters, steps, variant, noise, turns=1):
     x0 = x.astype(np.float64)
     adv = x0.copy()
     for _ in range(iters):
         if variant == "s":
             ig = _ref_ig(model, adv, label, [np.zeros_like(adv), adv], steps)
+        elif variant == "r":  # turning points (e/E) x + v_e between the black image and x
+            corners = [np.zeros_like(adv)] + [adv * (e / turns) + noise.pop(0) for e in range(1, turns)] + [adv]
+            ig = _ref_ig(model, adv, label, corners, max(1, steps // turns))
         else:  # the study's approximation: each point of the straight line moved by its own noise draw
             pts = [adv * (i / steps) + noise.pop(0) for i in range(steps + 1)]
             mean = np.mean([_ref_grad(model, p, label) for p in pts], axis=0)
@@ -126,21 +129,23 @@ def _ref_taig(model, x, label, eps, iters, steps, variant, noise):
     return adv
 
 
-@pytest.mark.parametrize("variant", ["s", "r-approx"])
+@pytest.mark.parametrize("variant", ["s", "r", "r-approx"])
 def test_same_examples_as_the_reference(resnet: nn.Module, variant: str) -> None:
     x, y = _images(3, 1)
-    eps, iters, steps = 3 / 255, 4, 5  # the 4th step meets the projection
+    eps, iters, steps, turns = 3 / 255, 4, 6, 3  # the 4th step meets the projection
     gen = torch.Generator().manual_seed(7)
-    ours = TAIG(variant=variant, iterations=iters, path_steps=steps)(resnet, x, y, eps, gen)
-    # replay our generator's draws for the reference: per iteration, per path point, one batch-shaped draw
+    attack = TAIG(variant=variant, iterations=iters, path_steps=steps, turning_points=turns)
+    ours = attack(resnet, x, y, eps, gen)
+    # replay our generator's draws for the reference: per iteration, one batch-shaped draw per noisy point
+    per_iteration = {"s": 0, "r": turns - 1, "r-approx": steps + 1}[variant]
     replay = torch.Generator().manual_seed(7)
     draws = [
-        [(torch.rand(x.shape, generator=replay) * (2 * eps) - eps).double().numpy() for _ in range(steps + 1)]
+        [(torch.rand(x.shape, generator=replay) * (2 * eps) - eps).double().numpy() for _ in range(per_iteration)]
         for _ in range(iters)
     ]
     for i in range(len(x)):
-        noise = [d[j][i] for d in draws for j in range(steps + 1)] if variant == "r-approx" else []
-        ref = _ref_taig(resnet, x[i].double().numpy(), int(y[i]), eps, iters, steps, variant, noise)
+        noise = [d[j][i] for d in draws for j in range(per_iteration)]
+        ref = _ref_taig(resnet, x[i].double().numpy(), int(y[i]), eps, iters, steps, variant, noise, turns)
         diff = np.abs(ours[i].double().numpy() - ref)
         # sign steps: equal except where a gradient is within float noise of zero
         assert (diff > 1e-6).mean() < 0.01, (i, (diff > 1e-6).mean())
