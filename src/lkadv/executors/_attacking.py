@@ -228,9 +228,9 @@ def attack_unit(
     }
     if stats is not None:
         info["gradients"] = stats.as_dict()
-    saved = keeper.save()
-    if saved is not None:
-        info["examples"] = saved
+    kept = keeper.save()
+    if kept is not None:
+        info["examples"] = kept
     info["engine"] = trace.as_dict()
     if unit.shard == 0:
         ctx.events.cell_info(unit.cell, {"engine": info["engine"]})

@@ -69,7 +69,10 @@ def expand_attack_presets(options: RunOptions) -> tuple[RunOptions, dict[str, tu
     """
     if options.attacks is None:
         return options, {}, None
-    terms, defaults, grids, per_class = [], dict(options.attack_defaults), {}, None
+    terms: list[str] = []
+    defaults: dict[str, Any] = dict(options.attack_defaults)
+    grids: dict[str, tuple[float, ...]] = {}
+    per_class: int | None = None
     for term in (t.strip() for t in options.attacks.split(",")):
         preset = ATTACK_PRESETS.get(term[len("preset:") :]) if term.startswith("preset:") else None
         if preset is None:
