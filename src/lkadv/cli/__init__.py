@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import click
 
 from lkadv import __version__
-from lkadv.cli._common import LkadvGroup
+from lkadv.cli._common import LkadvGroup, show_warning
 from lkadv.cli._doctor import doctor
 from lkadv.cli._list import list_cmd
 from lkadv.cli._plugins import plugins
@@ -33,6 +34,7 @@ __all__ = ["main"]
 def main(ctx: click.Context, plugin_opts: tuple[str, ...], strict_plugins: bool, verbose: bool) -> None:
     """lkadv: robustness of image classifiers under attacks and corruptions."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
+    warnings.showwarning = show_warning  # a user warning (an unreachable eps...) reads as lkadv's own
     ctx.ensure_object(dict)
     ctx.obj["plugins"] = plugin_opts
     ctx.obj["strict"] = strict_plugins
