@@ -34,7 +34,9 @@ __all__ = ["main"]
 def main(ctx: click.Context, plugin_opts: tuple[str, ...], strict_plugins: bool, verbose: bool) -> None:
     """lkadv: robustness of image classifiers under attacks and corruptions."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
+    previous = warnings.showwarning
     warnings.showwarning = show_warning  # a user warning (an unreachable eps...) reads as lkadv's own
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", previous))
     ctx.ensure_object(dict)
     ctx.obj["plugins"] = plugin_opts
     ctx.obj["strict"] = strict_plugins
