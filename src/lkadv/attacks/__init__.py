@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from lkadv.attacks._autoattack import AutoAttack
     from lkadv.attacks._check import check_adversarial
     from lkadv.attacks._fgsm import FGSM
+    from lkadv.attacks._freeze import input_gradients_only
     from lkadv.attacks._norms import perturbation_norm, project
     from lkadv.attacks._onepixel import OnePixel
     from lkadv.attacks._pgd import PGD
@@ -24,6 +25,7 @@ __all__ = [
     "OnePixel",
     "WorstOf",
     "check_adversarial",
+    "input_gradients_only",
     "integrated_gradient",
     "path_points",
     "perturbation_norm",
@@ -45,6 +47,7 @@ __getattr__, __dir__ = lazy_attributes(
         "path_points": "lkadv.attacks._taig",
         "WorstOf": "lkadv.attacks._worst",
         "check_adversarial": "lkadv.attacks._check",
+        "input_gradients_only": "lkadv.attacks._freeze",
         "perturbation_norm": "lkadv.attacks._norms",
         "probe_model": "lkadv.attacks._sanity",
         "project": "lkadv.attacks._norms",
