@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lkadv.attacks import check_adversarial, perturbation_norm, run_sequential
+from lkadv.attacks import check_adversarial, input_gradients_only, perturbation_norm, run_sequential
 from lkadv.errors import LkadvError
 from lkadv.executors._attacking import build_attack, stages_of
 from lkadv.planner import Plan, Unit, craft_key_material, derive_seed, source_of
@@ -85,7 +85,8 @@ def _craft(ctx: TransferContext, unit: Unit, x: torch.Tensor, y: torch.Tensor, s
     images, preds = [], []
     for i in range(0, len(x), plan.batch_size):
         xb, yb = x[i : i + plan.batch_size], y[i : i + plan.batch_size]
-        x_adv = run_sequential(stages, attack_model, xb, yb, eps, gen).detach()
+        with input_gradients_only(attack_model):  # plugin attacks too, as on the white-box path
+            x_adv = run_sequential(stages, attack_model, xb, yb, eps, gen).detach()
         check_adversarial(xb, x_adv, eps, norm, f"{threat.name} on {source}")
         q = quantize_uint8(x_adv.double().cpu().numpy(), xb.double().cpu().numpy(), eps)
         images.append(q)
