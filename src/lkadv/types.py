@@ -27,8 +27,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-ThreatKind: TypeAlias = Literal["clean", "attack", "corruption"]
-"""What a cell's model faces: its clean samples, an attack, or a corruption."""
+ThreatKind: TypeAlias = Literal["clean", "attack", "corruption", "transfer"]
+"""What a cell's model faces: its clean samples, an attack on itself, a corruption, or examples crafted on a source."""
 
 THREAT_KINDS: tuple[ThreatKind, ...] = get_args(ThreatKind)
 

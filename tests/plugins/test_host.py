@@ -13,7 +13,7 @@ def test_builtins_all_load_and_register(host):
     assert "pgd" in host.registries.attacks
     assert "fashion-mnist" in host.registries.datasets
     assert host.plugins["lkadv.attacks"].registered == {
-        "attacks": ["fgsm", "pgd", "apgd", "autoattack", "worst-of", "onepixel"]
+        "attacks": ["fgsm", "pgd", "apgd", "autoattack", "worst-of", "onepixel", "taig"]
     }
     assert "lkadv_register_attacks" in host.plugins["lkadv.attacks"].hooks
 

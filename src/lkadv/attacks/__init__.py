@@ -11,22 +11,28 @@ if TYPE_CHECKING:
     from lkadv.attacks._onepixel import OnePixel
     from lkadv.attacks._pgd import APGD, PGD
     from lkadv.attacks._sanity import probe_model
+    from lkadv.attacks._taig import TAIG, integrated_gradient, path_points
+    from lkadv.attacks._taig_spec import taig_reach
     from lkadv.attacks._worst import WorstOf, run_sequential, stage_generator
 
 __all__ = [
     "APGD",
     "FGSM",
     "PGD",
+    "TAIG",
     "AutoAttack",
     "OnePixel",
     "WorstOf",
     "build_attack",
     "parse_members",
+    "integrated_gradient",
+    "path_points",
     "probe_model",
     "resolve_members",
     "run_sequential",
     "stage_generator",
     "stages_of",
+    "taig_reach",
 ]
 
 __getattr__, __dir__ = lazy_attributes(
@@ -41,9 +47,13 @@ __getattr__, __dir__ = lazy_attributes(
         "OnePixel": "lkadv.attacks._onepixel",
         "APGD": "lkadv.attacks._pgd",
         "PGD": "lkadv.attacks._pgd",
+        "TAIG": "lkadv.attacks._taig",
+        "integrated_gradient": "lkadv.attacks._taig",
+        "path_points": "lkadv.attacks._taig",
         "WorstOf": "lkadv.attacks._worst",
         "probe_model": "lkadv.attacks._sanity",
         "run_sequential": "lkadv.attacks._worst",
         "stage_generator": "lkadv.attacks._worst",
+        "taig_reach": "lkadv.attacks._taig_spec",
     },
 )

@@ -23,6 +23,8 @@ __all__ = [
     "ONEPIXEL_PARAMS",
     "PGD_PARAMS",
     "SCHEDULES",
+    "TAIG_PARAMS",
+    "TAIG_VARIANTS",
     "TARGET_MODES",
     "WORST_OF_PARAMS",
     "bind",
@@ -93,6 +95,22 @@ AUTOATTACK_PARAMS: Mapping[str, Param] = {
     "restarts": _tune("untargeted APGD/FAB restarts (5)"),
     "targets": _tune("target classes of APGD-T/FAB-T (9)"),
     "queries": _tune("Square queries (5000)"),
+}
+
+TAIG_VARIANTS = ("s", "r", "r-approx")
+
+TAIG_PARAMS: Mapping[str, Param] = {
+    "variant": Param(
+        default="s",
+        type="str",
+        choices=TAIG_VARIANTS,
+        help="path: s straight line; r random turning points; r-approx U(-eps,eps) on each point (LKRobust)",
+    ),
+    "iterations": Param(default=20, type="int", minimum=1, help="sign steps"),
+    "path_steps": Param(default=20, type="int", minimum=1, help="Riemann steps of the integrated gradient"),
+    "step_size": Param(default=1 / 255, type="float", minimum=0.0, help="step in pixel units (1/255)"),
+    "turning_points": Param(default=20, type="int", minimum=1, help="segments of the r path"),
+    "tau": Param(default=None, type="float", nullable=True, minimum=0.0, help="noise half-width of r/r-approx (eps)"),
 }
 
 WORST_OF_PARAMS: Mapping[str, Param] = {

@@ -19,6 +19,7 @@ from lkadv.attacks._params import (
     PGD_PARAMS,
     WORST_OF_PARAMS,
 )
+from lkadv.attacks._taig_spec import taig_spec
 from lkadv.plugins import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import AttackSpec, Param
@@ -111,16 +112,17 @@ def _native_specs() -> list[AttackSpec]:
 
 @hookimpl
 def lkadv_register_attacks(registry: Registry[AttackSpec]) -> None:
-    """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of`` and ``onepixel``."""
+    """Register ``fgsm``, ``pgd``, ``apgd``, ``autoattack``, ``worst-of``, ``onepixel`` and ``taig``."""
     native = _native_specs()
-    for spec in [*native[:3], _autoattack_spec(), *native[3:]]:  # the listing order users know
+    for spec in [*native[:3], _autoattack_spec(), *native[3:], taig_spec()]:  # the listing order users know
         registry.register(spec)
 
 
 @hookimpl
 def lkadv_report_sections(summary: Summary, ledger: Ledger) -> list[ReportSection] | None:
-    """Sanity flags and the reduced-precision divergence of the run's attack cells."""
+    """Sanity flags and the reduced-precision divergence of the run's attack cells; transfer matrices."""
     from lkadv.attacks._report import precision_section, sanity_section
+    from lkadv.metrics import transfer_sections
 
     sections = [sanity_section(summary, ledger), precision_section(summary, ledger)]
-    return [s for s in sections if s is not None]
+    return [s for s in sections if s is not None] + transfer_sections(summary, ledger)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import click
 
 from lkadv._version import __version__
-from lkadv.cli._common import LkadvGroup
+from lkadv.cli._common import LkadvGroup, show_warning
 from lkadv.cli._compare import compare
 from lkadv.cli._doctor import doctor
 from lkadv.cli._list import list_cmd
 from lkadv.cli._plugins import plugins
 from lkadv.cli._report import report
+from lkadv.cli._rescore import rescore_cmd
 from lkadv.cli._run import run_cmd
 from lkadv.config import option_variable
 
@@ -36,6 +38,9 @@ __all__ = ["main"]
 def main(ctx: click.Context, plugin_opts: tuple[str, ...], strict_plugins: bool, verbose: bool) -> None:
     """lkadv: robustness of image classifiers under attacks and corruptions."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
+    previous = warnings.showwarning
+    warnings.showwarning = show_warning  # a user warning (an unreachable eps...) reads as lkadv's own
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", previous))
     ctx.ensure_object(dict)
     ctx.obj["plugins"] = plugin_opts
     ctx.obj["strict"] = strict_plugins
@@ -46,4 +51,5 @@ main.add_command(list_cmd)
 main.add_command(run_cmd)
 main.add_command(report)
 main.add_command(compare)
+main.add_command(rescore_cmd)
 main.add_command(doctor)

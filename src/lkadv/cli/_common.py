@@ -15,7 +15,16 @@ from lkadv.errors import LkadvError
 from lkadv.plugins import PluginHost
 from lkadv.reporters import as_text
 
-__all__ = ["LkadvGroup", "err_console", "fit_consoles", "get_host", "out_console", "print_json", "print_tables"]
+__all__ = [
+    "LkadvGroup",
+    "err_console",
+    "fit_consoles",
+    "get_host",
+    "out_console",
+    "print_json",
+    "print_tables",
+    "show_warning",
+]
 
 
 out_console = Console()
@@ -36,6 +45,11 @@ def fit_consoles() -> None:
             console._width = None  # follow the terminal's size (rich's setter only takes numbers)
         else:
             console.width = 240
+
+
+def show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    """``warnings.showwarning`` for the command line: ``warning: ...`` on stderr, without a source line."""
+    err_console.print(as_text(f"warning: {message}", "yellow"), soft_wrap=True)
 
 
 def print_tables(renderables: Iterable[RenderableType], console: Console | None = None) -> None:

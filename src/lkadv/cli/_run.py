@@ -23,6 +23,7 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
     with Ledger(run_dir) as ledger:
         options = dict(ledger.run()["plan"]["options"])
     options.pop("run_dir", None)
+    options.pop("craft", None)  # `lkadv rescore` turns crafting off for its own run only
     return options
 
 
@@ -30,6 +31,17 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("-m", "--models", default=None, help="Models: all, names, globs ('fm-*'), tag:T, preset:P, timm:NAME.")
 @click.option("-d", "--dataset", default=None, help="Dataset name (default: fashion-mnist).")
 @click.option("-a", "--attacks", default=None, help="Attacks to run (selector), e.g. pgd or fgsm,pgd.")
+@click.option(
+    "--source-models",
+    default=None,
+    help="Transfer: craft each attack on these models (selector), save 8-bit examples, score them on every model.",
+)
+@click.option(
+    "--save-examples",
+    default=None,
+    type=int,
+    help="Attack cells save the 8-bit adversarial examples of their first N samples in the run directory.",
+)
 @click.option("--eps", default=None, help="Radii in pixel units, e.g. 1/255,2/255 (default: the dataset's grid).")
 @click.option("--attack-param", "attack_params", multiple=True, help="ATTACK.PARAM=VALUE, e.g. pgd.steps=20.")
 @click.option("-c", "--corruptions", default=None, help="Corruptions to apply (selector).")

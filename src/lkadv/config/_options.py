@@ -95,6 +95,13 @@ class RunOptions:
         cache_dir: Prepared-data cache: ``auto`` (``$XDG_CACHE_HOME/lkadv/prepared``),
             a folder, or ``off``.
         workers: Image-decoding worker processes (default: up to 8, one core spared).
+        source_models: Transfer sources (a model selector): each attack is crafted on
+            every source, saved as 8-bit images and scored on every model of the run
+            (sources included); None runs attacks white-box on each model.
+        save_examples: Attack cells save the adversarial examples of their first
+            this many samples as 8-bit images in the run directory (0: none).
+        craft: Whether transfer examples missing from the run directory may be crafted
+            (``lkadv rescore`` turns it off: it only scores saved examples).
         fold_bn: Native attacks differentiate a BatchNorm-folded copy of each model
             (how they compute, not what: not in any cell's identity).
         cpu_lanes: Lanes a CPU gradient pass is split into (None: one per torch
@@ -131,6 +138,9 @@ class RunOptions:
     workers: int | None = None
     fold_bn: bool = True
     cpu_lanes: int | None = None
+    source_models: str | None = None
+    save_examples: int = 0
+    craft: bool = True
     environment: Mapping[str, str] = field(default_factory=lambda: lkadv_environment())
 
     def __post_init__(self) -> None:
@@ -309,6 +319,9 @@ _CONVERTERS: dict[str, Any] = {
     "fold_bn": parse_bool,
     "cpu_lanes": lambda v, s: _int(v, s, 1),
     "environment": lambda v, s: _environment(v, s),
+    "source_models": lambda v, s: _source_selector(v, s),
+    "save_examples": lambda v, s: _int(v, s, 0),
+    "craft": parse_bool,
 }
 
 
@@ -322,6 +335,13 @@ def _environment(value: Any, source: str) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{source}: expected a mapping of LKADV_* variables")
     return {str(k): str(v) for k, v in value.items() if str(k).startswith(ENV_PREFIX)}
+
+
+def _source_selector(value: Any, source: str) -> str:
+    text = str(value).strip()
+    if not text or text.lower() == "none":
+        raise ConfigError(f"{source}: names no model; give the models to craft on, e.g. --source-models fm-resnet")
+    return text
 
 
 def _run_dir(value: Any, source: str) -> Path:

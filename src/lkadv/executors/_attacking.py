@@ -30,6 +30,7 @@ from torch import nn
 from lkadv.attacks import build_attack, run_sequential, stage_generator, stages_of
 from lkadv.engine import check_adversarial, input_gradients_only, perturbation_norm, trace_engine
 from lkadv.executors._base import Events
+from lkadv.executors._keep import ExampleKeeper
 from lkadv.planner import Plan, Unit
 from lkadv.specs import AttackFn
 from lkadv.types import Outcomes, Precision
@@ -177,8 +178,9 @@ def attack_unit(
     stats = _grad_stats(ctx.attack_model)
     if stats is not None:
         stats.reset()
+    keeper = ExampleKeeper(ctx.plan, unit, x, y, state.pred.copy())  # --save-examples: the first samples' examples
     with trace_engine() as trace:  # which engine paths ran, recorded with the cell
-        _run_stages(ctx, unit, stages, (x, y), attacked, state)
+        _run_stages(ctx, unit, stages, (x, y), attacked, state, keeper)
     info: dict[str, Any] = {
         "attacked": int(attacked.sum()),
         "skipped_wrong_clean": int((~clean.correct).sum()),
@@ -188,6 +190,9 @@ def attack_unit(
     }
     if stats is not None:
         info["gradients"] = stats.as_dict()
+    kept = keeper.save()
+    if kept is not None:
+        info["examples"] = kept
     info["engine"] = trace.as_dict()
     if unit.shard == 0:
         ctx.events.cell_info(unit.cell, {"engine": info["engine"]})
@@ -218,6 +223,7 @@ def _run_stages(
     data: tuple[torch.Tensor, torch.Tensor],
     attacked: np.ndarray,
     state: StagedState,
+    keeper: ExampleKeeper,
 ) -> None:
     """Each stage from ``state.next_stage`` on the samples still standing; the state saved between stages."""
     x = data[0]
@@ -230,7 +236,7 @@ def _run_stages(
         broken = 0
         for i in range(0, len(todo), ctx.batch):
             sel = todo[i : i + ctx.batch]
-            broken += _attack_batch(ctx, unit, (name, fn), len(stages) > 1, data, sel, gen, state)
+            broken += _attack_batch(ctx, unit, (name, fn), len(stages) > 1, data, sel, gen, state, keeper)
             ctx.events.unit_step(unit, name, index, len(stages), i + len(sel), len(todo))
         state.stages.append(
             {"name": name, "attacked": len(todo), "broken": broken, "seconds": round(time.perf_counter() - t0, 4)}
@@ -248,6 +254,7 @@ def _attack_batch(
     sel: np.ndarray,
     gen: torch.Generator,
     state: StagedState,
+    keeper: ExampleKeeper,
 ) -> int:
     """One batch of one stage: attack, check, re-score in fp32; returns how many it broke."""
     threat = unit.cell.threat
@@ -259,6 +266,7 @@ def _attack_batch(
         x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
     check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if staged else threat.name)
     c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
+    keeper.add(sel, x_adv, p)
     if ctx.precision != "fp32":
         with torch.no_grad():
             claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()

@@ -28,9 +28,11 @@ from lkadv.errors import LkadvError, ModelContractError, describe
 from lkadv.executors._attacking import AttackContext, attack_unit
 from lkadv.executors._base import Events, Lookup, UnitOutcome
 from lkadv.executors._device import pick_device
+from lkadv.executors._transfer import TransferContext, transfer_unit
 from lkadv.models import HeadedClassifier, build_classifier
 from lkadv.planner import Cell, Plan, Unit, derive_seed
 from lkadv.specs import CorruptionSpec, ModelSpec
+from lkadv.store import ExampleStore
 from lkadv.types import Outcomes, Precision, resolve
 
 __all__ = ["LocalExecutor", "score", "score_extras"]
@@ -138,6 +140,7 @@ class _Run:
     probed: set[str] = field(default_factory=set)
     cells_by_model: dict[str, list[Cell]] = field(default_factory=dict)
     previous: dict[str, Cell] = field(default_factory=dict)
+    transfers: TransferContext | None = None
 
     def __post_init__(self) -> None:
         for cell in self.plan.cells:
@@ -178,6 +181,7 @@ class LocalExecutor:
             events,
             _Models(self.device, plan.options.precision, resolve(plan.dataset.head), events, plan),
         )
+        run.transfers = TransferContext(plan, run.models.get, ExampleStore(plan.options.run_dir), score)
         with use_engine(plan.engine):
             for shard in range(plan.n_shards):
                 if any((c.key, shard) in pending for c in plan.cells):
@@ -186,6 +190,8 @@ class LocalExecutor:
     def _shard(self, run: _Run, shard: int) -> None:
         """Every pending unit of one shard: images loaded once per preprocessing, models in order."""
         plan = run.plan
+        if run.transfers is not None:
+            run.transfers.crafted.clear()  # one shard's examples in memory at a time
         start, stop = plan.shard_bounds(shard)
         positions = plan.subset.positions[start:stop]
         y = plan.imageset.labels[list(positions)].to(self.device)
@@ -250,6 +256,10 @@ class LocalExecutor:
                 out, info = self._clean(score_model, x, y, plan.batch_size, self._extras)
             elif cell.threat.kind == "corruption":
                 out, info = self._corruption(plan, cell, unit.shard, x, y, score_model, shared.corrupted)
+            elif cell.threat.kind == "transfer":
+                assert run.transfers is not None
+                clean = self._dependency(_clean_cell(cells), unit.shard, shared.done, run.lookup)
+                out, info = transfer_unit(run.transfers, unit, x, y, clean, score_model)
             else:
                 prev_cell = run.previous.get(cell.key)
                 if prev_cell is not None and prev_cell.key in run.failed:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         Summary,
         summarize,
     )
+    from lkadv.metrics._transfer import TransferEntry, transfer_entries, transfer_sections
 
 __all__ = [
     "ALEXNET_CLEAN_ERROR",
@@ -49,6 +50,7 @@ __all__ = [
     "PairedTest",
     "ReportSection",
     "Summary",
+    "TransferEntry",
     "accuracy",
     "alexnet_baseline",
     "benchmark_table",
@@ -62,6 +64,8 @@ __all__ = [
     "relative_mean_ce",
     "severity_curve",
     "summarize",
+    "transfer_entries",
+    "transfer_sections",
     "wilson_interval",
 ]
 
@@ -91,5 +95,8 @@ __getattr__, __dir__ = lazy_attributes(
         "ReportSection": "lkadv.metrics._summary",
         "Summary": "lkadv.metrics._summary",
         "summarize": "lkadv.metrics._summary",
+        "TransferEntry": "lkadv.metrics._transfer",
+        "transfer_entries": "lkadv.metrics._transfer",
+        "transfer_sections": "lkadv.metrics._transfer",
     },
 )

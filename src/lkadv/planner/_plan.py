@@ -16,9 +16,11 @@ from lkadv.config import RunOptions
 from lkadv.corruptions import protocol_config
 from lkadv.engine import EngineOptions
 from lkadv.errors import ConfigError, LkadvError
+from lkadv.planner._presets import expand_attack_presets
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset
 from lkadv.planner._threats import Threat
+from lkadv.planner._transfer import source_of, transfer_threats
 from lkadv.plugins import PluginHost
 from lkadv.registries import Registry
 from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ImageSet, LoadContext, ModelSpec, Preprocessing
@@ -215,6 +217,9 @@ class Plan:
         cells = []
         for cell in self.cells:
             material = {**cell.material, "model": {**cell.material["model"], "loaded": identities[cell.model.name]}}
+            source = source_of(cell.threat)
+            if source is not None:  # the examples' maker is part of what they are
+                material["source"] = {**material["source"], "loaded": identities[source]}
             cells.append(replace(cell, key=_material_key(material), material=material))
         return replace(self, cells=cells)
 
@@ -271,6 +276,7 @@ def _select_models(host: PluginHost, options: RunOptions, dataset: DatasetSpec) 
 
 
 def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec) -> list[Threat]:
+    options, preset_eps, _ = expand_attack_presets(options)
     if options.attacks is None:
         return []
     specs: list[AttackSpec] = host.registries.attacks.select(options.attacks)
@@ -286,7 +292,7 @@ def _attack_threats(host: PluginHost, options: RunOptions, dataset: DatasetSpec)
             overrides = dict(zip(values, combo, strict=True))
             config = spec.resolve(overrides)
             norm = config["norm"]
-            grid = options.eps if options.eps is not None else dataset.default_eps.get(norm)
+            grid = options.eps if options.eps is not None else preset_eps.get(spec.name, dataset.default_eps.get(norm))
             if not grid:
                 raise ConfigError(f"dataset {dataset.name!r} has no default {norm} eps grid; give --eps")
             if norm == "linf" and max(grid) > 1:
@@ -383,6 +389,17 @@ def _model_contract(model: ModelSpec) -> dict[str, Any]:
     }
 
 
+def _source_material(models: list[ModelSpec], source: str, providers: Mapping[str, str]) -> dict[str, Any]:
+    spec = next(m for m in models if m.name == source)
+    return {
+        "name": spec.name,
+        "weights": spec.weights_id,
+        "provider": providers[f"model:{spec.name}"],
+        "contract": _model_contract(spec),
+        "loaded": None,  # filled by Plan.identified once the model is built
+    }
+
+
 def _qualname(obj: object) -> str:
     return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
 
@@ -407,15 +424,19 @@ def make_plan(options: RunOptions, host: PluginHost) -> Plan:
     dataset = host.registries.datasets.get(options.dataset)
     models = _select_models(host, options, dataset)
     threats = [Threat.clean(), *_corruption_threats(host, options), *_attack_threats(host, options, dataset)]
+    models, threats = transfer_threats(
+        host, options, dataset, models, threats, lambda m: preprocessing_for(dataset, m).key()
+    )
     if options.executor not in host.registries.executors:
         host.registries.executors.get(options.executor)  # raises with the closest names
     batch_size = options.batch_size or dataset.default_batch_size
     shard_size = options.shard_size or batch_size
     providers = _providers(host, dataset, models, threats)
-    cells = [_cell(options, dataset, model, threat, providers, shard_size) for model in models for threat in threats]
+    scope = (dataset, models)
+    cells = [_cell(options, scope, model, threat, providers, shard_size) for model in models for threat in threats]
     attack_specs: dict[str, AttackSpec] = {}
     for t in threats:
-        if t.kind == "attack":
+        if t.kind in ("attack", "transfer"):
             spec = attack_specs[t.name] = host.registries.attacks.get(t.name)
             config = dict(t.config)
             if spec.composite:
@@ -444,8 +465,8 @@ def _providers(
     providers = {f"model:{m.name}": _provider(host, registries.models, m.name) for m in models}
     providers[f"dataset:{dataset.name}"] = _provider(host, registries.datasets, dataset.name)
     for t in threats:
-        if t.kind == "attack":
-            providers[f"attack:{t.name}"] = _provider(host, registries.attacks, t.name)
+        if t.kind in ("attack", "transfer"):
+            providers[f"{t.kind}:{t.name}"] = _provider(host, registries.attacks, t.name)
         elif t.kind == "corruption":
             providers[f"corruption:{t.name}"] = _provider(host, registries.corruptions, t.name)
     return providers
@@ -453,15 +474,19 @@ def _providers(
 
 def _cell(
     options: RunOptions,
-    dataset: DatasetSpec,
+    scope: tuple[DatasetSpec, list[ModelSpec]],
     model: ModelSpec,
     threat: Threat,
     providers: Mapping[str, str],
     shard_size: int,
 ) -> Cell:
-    """A cell keyed on everything known before data and weights load (both are added later)."""
+    """A cell keyed on everything known before data and weights load (both are added later).
+
+    ``scope`` is the run's dataset and models (a transfer cell's source is one of them).
+    """
+    dataset, models = scope
     pre = preprocessing_for(dataset, model)
-    random = threat.kind == "attack" or (threat.kind == "corruption" and "seed" in dict(threat.config))
+    random = threat.kind in ("attack", "transfer") or (threat.kind == "corruption" and "seed" in dict(threat.config))
     material: dict[str, Any] = {
         "model": {
             "name": model.name,
@@ -485,5 +510,8 @@ def _cell(
         "seed": options.seed,
         "lkadv": __version__,
     }
+    source = source_of(threat)
+    if source is not None:
+        material["source"] = _source_material(models, source, providers)
     seed = derive_seed(options.seed, model.name, dataset.name, threat.id)
     return Cell(_material_key(material), model, threat, pre, seed, material)

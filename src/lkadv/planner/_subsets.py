@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from lkadv.config import RunOptions
 from lkadv.errors import ConfigError
+from lkadv.planner._presets import expand_attack_presets
 from lkadv.specs import DatasetSpec, ImageSet
 
 __all__ = ["Subset", "balanced_subset", "draw_subset", "fixed_subset", "named_subset"]
@@ -239,6 +240,9 @@ def draw_subset(imageset: ImageSet, options: RunOptions, dataset: DatasetSpec) -
     Raises:
         ConfigError: If both a named subset and a limit are given, or the named subset is bad.
     """
+    per_class = expand_attack_presets(options)[2]  # a preset's images per class (the study's 5)
+    if per_class is not None and options.limit is None and options.subset is None:
+        options = replace(options, limit=per_class * len(set(imageset.labels.tolist())))
     strata = getattr(imageset, "strata", None)
     balance = imageset.labels.tolist() if strata is None else [int(v) for v in strata]
     groups = getattr(imageset, "groups", None)

@@ -1,4 +1,4 @@
-"""Threats: clean, an attack at one eps, or a corruption at one severity."""
+"""Threats: clean, an attack at one eps, a transfer (attack crafted on a source model), or a corruption."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ class Threat:
     """What a cell does to the samples before scoring.
 
     Attributes:
-        kind: ``"clean"``, ``"attack"`` or ``"corruption"``.
+        kind: ``"clean"``, ``"attack"``, ``"transfer"`` (an attack crafted on the
+            model named by the config's ``source``) or ``"corruption"``.
         name: ``"clean"``, the attack name or the corruption name.
         config: The full resolved configuration, as sorted ``(key, value)`` pairs
             (for attacks: norm, every parameter, backend, precision, seed).
@@ -64,7 +65,7 @@ class Threat:
     @property
     def id(self) -> str:
         """Full, canonical identity (stored in the ledger and shown in exports)."""
-        if self.kind == "attack":
+        if self.kind in ("attack", "transfer"):
             return f"{self.family}@eps={_fmt(self.eps)}"
         if self.kind == "corruption":
             return f"{self.family}@severity={self.severity}"
@@ -78,13 +79,14 @@ class Threat:
     @property
     def label(self) -> str:
         """Compact column label: ``clean``, ``pgd@2/255``, ``pgd-l2@0.5``, ``pgd(steps=50)@2/255``, ``fog@3``."""
-        if self.kind == "attack":
+        if self.kind in ("attack", "transfer"):
             norm = self.norm
             suffix = "" if norm in (None, "linf") else f"-{norm}"
             eps = self.eps or 0.0
             strength = f"{eps:g}" if norm == "l0" else format_eps(eps)  # l0: a number of pixels
             variant = f"({self.variant})" if self.variant else ""
-            return f"{self.name}{suffix}{variant}@{strength}"
+            source = f" from {dict(self.config)['source']}" if self.kind == "transfer" else ""
+            return f"{self.name}{suffix}{variant}@{strength}{source}"
         if self.kind == "corruption":
             return f"{self.name}@{self.severity}"
         return self.name

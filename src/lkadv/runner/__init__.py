@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from lkadv.runner._data import plan_run, prepare_data
     from lkadv.runner._driver import DryRun, Progress, RunResult, dry_run, run
     from lkadv.runner._identify import Identified, identify_models
+    from lkadv.runner._rescore import rescore
 
 __all__ = [
     "DryRun",
@@ -18,6 +19,7 @@ __all__ = [
     "identify_models",
     "plan_run",
     "prepare_data",
+    "rescore",
     "run",
 ]
 
@@ -33,5 +35,6 @@ __getattr__, __dir__ = lazy_attributes(
         "run": "lkadv.runner._driver",
         "Identified": "lkadv.runner._identify",
         "identify_models": "lkadv.runner._identify",
+        "rescore": "lkadv.runner._rescore",
     },
 )

@@ -1,17 +1,22 @@
 """The store: the run ledger (SQLite) and exports from it."""
 
+from lkadv.store._examples import EXAMPLES_DIR, ExampleSet, ExampleStore, quantize_uint8
 from lkadv.store._ledger import LEDGER_FILE, SCHEMA_VERSION, CellRow, Ledger
 from lkadv.store._provenance import git_commit, package_versions, provenance
 from lkadv.store._samples import SAMPLE_COLUMNS, sample_rows
 
 __all__ = [
+    "EXAMPLES_DIR",
     "LEDGER_FILE",
     "SAMPLE_COLUMNS",
     "SCHEMA_VERSION",
     "CellRow",
+    "ExampleSet",
+    "ExampleStore",
     "Ledger",
     "git_commit",
     "package_versions",
     "provenance",
+    "quantize_uint8",
     "sample_rows",
 ]

@@ -1,0 +1,73 @@
+"""``--save-examples N``: the adversarial examples of an attack cell's first N samples, kept as 8-bit images.
+
+The examples go to the run directory's example store under
+``cell-<cell key>-<shard>`` (see :class:`lkadv.store.ExampleStore`) before the
+unit is committed. They are a by-product for reports (an HTML page showing
+them): the unit's figures come from the float examples the attack returned, so
+saving changes no outcome and is not part of the cell's key. A sample the
+attack did not run on (wrong when clean, fooled at a smaller eps) is kept as
+its clean image. Under L-inf the 8-bit image stays in the eps ball; under other
+norms it is only rounded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lkadv.planner import Plan, Unit
+from lkadv.store import ExampleSet, ExampleStore, quantize_uint8
+
+__all__ = ["ExampleKeeper", "cell_examples_key"]
+
+
+def cell_examples_key(cell_key: str, shard: int) -> str:
+    """The example-store key of an attack unit's saved examples."""
+    return f"cell-{cell_key}-{shard}"
+
+
+class ExampleKeeper:
+    """Collects a unit's first examples while its attack runs, then stores them.
+
+    Args:
+        plan: The run plan (``options.save_examples``, run directory, subset).
+        unit: The attack unit.
+        x: The shard's clean images.
+        y: Their labels.
+        clean_pred: The model's clean predictions on the shard.
+    """
+
+    def __init__(self, plan: Plan, unit: Unit, x: torch.Tensor, y: torch.Tensor, clean_pred: np.ndarray) -> None:
+        self.plan, self.unit = plan, unit
+        self.count = max(0, min(len(x), plan.options.save_examples - unit.start))
+        self.x = x[: self.count].detach()
+        self.adv = self.x.clone()
+        self.y = y[: self.count].cpu().numpy()
+        self.pred = np.asarray(clean_pred[: self.count], np.int64).copy()
+
+    def add(self, sel: np.ndarray, x_adv: torch.Tensor, pred: np.ndarray) -> None:
+        """Keep the examples of the batch ``sel`` (shard positions) that fall in the first ``count``."""
+        mine = sel < self.count
+        if self.count and bool(mine.any()):
+            rows = torch.as_tensor(np.flatnonzero(mine), device=x_adv.device)
+            self.adv[torch.as_tensor(sel[mine], device=self.adv.device)] = x_adv[rows].to(self.adv.device)
+            self.pred[sel[mine]] = pred[mine]
+
+    def save(self) -> str | None:
+        """Store the kept examples (None when there are none to keep); returns their sha256."""
+        if self.count == 0:
+            return None
+        threat = self.unit.cell.threat
+        eps = float(threat.eps or 0.0) if threat.norm == "linf" else 1.0
+        images = quantize_uint8(self.adv.double().cpu().numpy(), self.x.double().cpu().numpy(), eps)
+        indices = np.arange(self.unit.start, self.unit.start + self.count)
+        examples = ExampleSet(
+            indices,
+            [str(self.plan.subset.ids[i]) for i in indices],
+            images,
+            self.y,
+            self.pred,
+            {"model": self.unit.cell.model.name, "threat": threat.id, "eps": threat.eps, "shard": self.unit.shard},
+        )
+        store = ExampleStore(self.plan.options.run_dir)
+        return store.put(cell_examples_key(self.unit.cell.key, self.unit.shard), examples)
