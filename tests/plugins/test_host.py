@@ -135,3 +135,37 @@ def test_lifecycle_hooks_are_isolated():
     strict = PluginHost(entry_points=False, extra=[("obs1", _Observer)], strict=True)
     with pytest.raises(PluginError, match="observer failed"):
         strict.notify("lkadv_run_started", plan="P")
+
+
+class _Analysis:
+    @staticmethod
+    @hookimpl
+    def lkadv_register_analyses(registry):
+        from lkadv.specs import AnalysisSpec
+
+        registry.register(AnalysisSpec(name="toy-analysis", run=lambda *a: {}))
+
+
+class _Sections:
+    calls: typing.ClassVar[list[str]] = []
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    @hookimpl
+    def lkadv_report_sections(self, summary, ledger):
+        _Sections.calls.append(self.tag)
+        return [self.tag]
+
+
+def test_registrations_are_named_by_the_registries_plural():
+    host = PluginHost(entry_points=False, extra=[("analysis", _Analysis)])
+    assert host.plugins["analysis"].registered == {"analyses": ["toy-analysis"]}
+
+
+def test_notify_and_collect_call_plugins_in_the_same_order():
+    _Sections.calls.clear()
+    host = PluginHost(entry_points=False, builtins={}, extra=[("a", _Sections("a")), ("b", _Sections("b"))])
+    assert host.collect("lkadv_report_sections", summary=None, ledger=None) == ["a", "b"]
+    host.notify("lkadv_report_sections", summary=None, ledger=None)
+    assert _Sections.calls == ["a", "b", "a", "b"]  # registration order, through the one calling path

@@ -67,7 +67,7 @@ def report(
 ) -> None:
     """Report the run in RUN_DIR (default: --run-dir, $LKADV_RUN_DIR, else lkadv-runs)."""
     from lkadv.metrics import summarize
-    from lkadv.reporters import rich_tables
+    from lkadv.reporters import rich_tables, saved_examples
     from lkadv.store import Ledger, sample_rows
 
     host = get_host(ctx, warn=fmt in (None, "terminal"))
@@ -90,7 +90,8 @@ def report(
             if plots is not None:
                 write_plots_to(host, summary, plots)
             if spec.render == _HTML:
-                text = render(summary, large_kernel=large_kernel_models(host, summary))
+                examples = saved_examples(run_dir, summary)  # lkadv run --save-examples N
+                text = render(summary, large_kernel=large_kernel_models(host, summary), examples=examples)
             elif fmt == "terminal" and output is None:
                 print_tables(rich_tables(summary, width=out_console.width))
                 return

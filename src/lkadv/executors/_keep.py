@@ -1,8 +1,8 @@
 """``--save-examples N``: the adversarial examples of an attack cell's first N samples, kept as 8-bit images.
 
-The examples go to the run directory's example store under
-``cell-<cell key>-<shard>`` (see :class:`lkadv.store.ExampleStore`) before the
-unit is committed. They are a by-product for reports (an HTML page showing
+The examples (and the clean images they start from, for reports) go to the
+run directory's example store under ``cell-<cell key>-<shard>[-clean]`` (see
+:class:`lkadv.store.ExampleStore`) before the unit is committed. They are a by-product for reports (an HTML page showing
 them): the unit's figures come from the float examples the attack returned, so
 saving changes no outcome and is not part of the cell's key. A sample the
 attack did not run on (wrong when clean, fooled at a smaller eps) is kept as
@@ -16,14 +16,9 @@ import numpy as np
 import torch
 
 from lkadv.planner import Plan, Unit
-from lkadv.store import ExampleSet, ExampleStore, quantize_uint8
+from lkadv.store import ExampleSet, ExampleStore, cell_examples_key, quantize_uint8
 
-__all__ = ["ExampleKeeper", "cell_examples_key"]
-
-
-def cell_examples_key(cell_key: str, shard: int) -> str:
-    """The example-store key of an attack unit's saved examples."""
-    return f"cell-{cell_key}-{shard}"
+__all__ = ["ExampleKeeper"]
 
 
 class ExampleKeeper:
@@ -44,6 +39,7 @@ class ExampleKeeper:
         self.adv = self.x.clone()
         self.y = y[: self.count].cpu().numpy()
         self.pred = np.asarray(clean_pred[: self.count], np.int64).copy()
+        self.clean_pred = self.pred.copy()
 
     def add(self, sel: np.ndarray, x_adv: torch.Tensor, pred: np.ndarray) -> None:
         """Keep the examples of the batch ``sel`` (shard positions) that fall in the first ``count``."""
@@ -70,4 +66,7 @@ class ExampleKeeper:
             {"model": self.unit.cell.model.name, "threat": threat.id, "eps": threat.eps, "shard": self.unit.shard},
         )
         store = ExampleStore(self.plan.options.run_dir)
+        x = self.x.double().cpu().numpy()
+        clean = ExampleSet(indices, examples.ids, quantize_uint8(x, x, 1.0), self.y, self.clean_pred, examples.meta)
+        store.put(cell_examples_key(self.unit.cell.key, self.unit.shard, clean=True), clean)  # for reports
         return store.put(cell_examples_key(self.unit.cell.key, self.unit.shard), examples)

@@ -317,7 +317,7 @@ class PluginHost:
 
         An exception is recorded on the plugin and logged (raised as PluginError in strict mode).
         """
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():  # registration order
             try:
                 result = impl.function(**{k: kwargs[k] for k in impl.argnames})
             except Exception as exc:  # isolate plugins from the run and from each other

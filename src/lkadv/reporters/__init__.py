@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lkadv.reporters._gallery import Example, gallery_items
     from lkadv.reporters._html import render_html
     from lkadv.reporters._live import LiveProgress, PlainProgress, make_progress
+    from lkadv.reporters._saved import saved_examples
     from lkadv.reporters._sections import interval_text, pair_section, per_class_section
     from lkadv.reporters._tables import cell_text, footnotes, main_table
 
@@ -53,6 +54,7 @@ __all__ = [
     "render_terminal",
     "rich_table",
     "rich_tables",
+    "saved_examples",
     "to_png",
     "to_svg",
     "write_plots",
@@ -85,6 +87,7 @@ __getattr__, __dir__ = lazy_attributes(
         "per_class_section": "lkadv.reporters._sections",
         "Example": "lkadv.reporters._gallery",
         "gallery_items": "lkadv.reporters._gallery",
+        "saved_examples": "lkadv.reporters._saved",
         "render_html": "lkadv.reporters._html",
         "LiveProgress": "lkadv.reporters._live",
         "PlainProgress": "lkadv.reporters._live",

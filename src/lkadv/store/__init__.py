@@ -1,6 +1,6 @@
 """The store: the run ledger (SQLite) and exports from it."""
 
-from lkadv.store._examples import EXAMPLES_DIR, ExampleSet, ExampleStore, quantize_uint8
+from lkadv.store._examples import EXAMPLES_DIR, ExampleSet, ExampleStore, cell_examples_key, quantize_uint8
 from lkadv.store._ledger import LEDGER_FILE, SCHEMA_VERSION, CellRow, Ledger
 from lkadv.store._provenance import git_commit, package_versions, provenance
 from lkadv.store._samples import SAMPLE_COLUMNS, sample_rows
@@ -14,6 +14,7 @@ __all__ = [
     "ExampleSet",
     "ExampleStore",
     "Ledger",
+    "cell_examples_key",
     "git_commit",
     "package_versions",
     "provenance",

@@ -25,7 +25,7 @@ import numpy as np
 
 from lkadv.errors import StoreError
 
-__all__ = ["EXAMPLES_DIR", "ExampleSet", "ExampleStore", "quantize_uint8"]
+__all__ = ["EXAMPLES_DIR", "ExampleSet", "ExampleStore", "cell_examples_key", "quantize_uint8"]
 
 EXAMPLES_DIR = "examples"
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
@@ -114,6 +114,11 @@ class ExampleSet:
                 z["source_pred"],
                 json.loads(str(z["meta"])),
             )
+
+
+def cell_examples_key(cell_key: str, shard: int, *, clean: bool = False) -> str:
+    """The store key of an attack unit's saved examples (``clean``: the clean images they start from)."""
+    return f"cell-{cell_key}-{shard}" + ("-clean" if clean else "")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
