@@ -7,6 +7,7 @@ import logging
 import click
 
 from lkadv import __version__
+from lkadv.cli._analyze import analyze_cmd
 from lkadv.cli._common import LkadvGroup
 from lkadv.cli._doctor import doctor
 from lkadv.cli._list import list_cmd
@@ -42,3 +43,4 @@ main.add_command(list_cmd)
 main.add_command(run_cmd)
 main.add_command(report)
 main.add_command(doctor)
+main.add_command(analyze_cmd)
