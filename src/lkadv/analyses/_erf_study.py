@@ -62,7 +62,7 @@ class ERF:
             ctx.model(inp)
             return captured["maps"]
 
-        device = next(ctx.model.parameters()).device
+        device = ctx.device
         total = torch.zeros(x.shape[-2:], dtype=torch.float64)
         try:
             with torch.enable_grad():

@@ -44,7 +44,7 @@ class Lesion:
         groups = list(ctx.anatomy.blocks or ())
         probe = torch.rand((2, *ctx.spec.input_size), generator=torch.Generator().manual_seed(0))
         names = [m for g in groups for m in g.modules]
-        keep = shape_preserving(ctx.model, ctx.network, names, probe.to(next(ctx.model.parameters()).device))
+        keep = shape_preserving(ctx.model, ctx.network, names, probe.to(ctx.device))
         groups = [g for g in groups if all(m in keep for m in g.modules)]
         if self.stage == "all" or not groups:
             return groups

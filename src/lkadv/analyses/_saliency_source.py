@@ -39,7 +39,7 @@ class SaliencySource:
         from lkadv.errors import LkadvError
         from lkadv.models import build_classifier, identify_network
 
-        self.name, self.head = name, head
+        self.name, self.head, self.device = name, head, device
         try:
             specs = registry.select(name)
             if len(specs) != 1:
@@ -63,8 +63,7 @@ class SaliencySource:
         key = (x.data_ptr(), x.device.index or 0, tuple(x.shape), grid)
         if key not in self._cache:
             c, h, w = self.spec.input_size
-            device = next(self.model.parameters()).device
-            xs = x.to(device)
+            xs = x.to(self.device)
             # A grey image feeds an RGB saliency model as three equal channels, and the reverse as their mean.
             if xs.shape[1] != c:
                 xs = xs.mean(1, keepdim=True).expand(-1, c, -1, -1) if c in (1, 3) else xs

@@ -28,7 +28,7 @@ def count_correct(
         batch_size: Images per forward pass.
         transform: Applied to each batch on the model's device, with the batch's first index.
     """
-    device = next(model.parameters()).device
+    device = next(iter([*model.parameters(), *model.buffers()]), torch.zeros(())).device
     hits = 0
     for start in range(0, len(x), batch_size):
         xb = x[start : start + batch_size].to(device)

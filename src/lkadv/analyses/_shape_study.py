@@ -41,7 +41,7 @@ class ShapeBias:
         """Shape and texture decisions over every cue-conflict image."""
         data = self._data(ctx)
         groups = data.groups(ctx.spec.label_space)
-        device = next(ctx.model.parameters()).device
+        device = ctx.device
         decisions: list[int] = []
         for start in range(0, len(data), ctx.batch_size):
             xb = data.load(range(start, min(start + ctx.batch_size, len(data)))).to(device)

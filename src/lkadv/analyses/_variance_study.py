@@ -56,7 +56,7 @@ class FeatureVariance:
         per_sample = torch.zeros(len(names), dtype=torch.float64)
         batch_mean = torch.zeros(len(names), dtype=torch.float64)
         batches = 0
-        device = next(ctx.model.parameters()).device
+        device = ctx.device
         try:
             for start in range(0, len(x), self.batch):
                 ctx.model(x[start : start + self.batch].to(device))

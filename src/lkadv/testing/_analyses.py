@@ -55,7 +55,10 @@ def check_analysis(
     _metadata(spec)
     params = params or {}
     with tempfile.TemporaryDirectory() as tmp:
-        first = _run(spec, model, params, Path(tmp) / "a", limit)
+        try:
+            first = _run(spec, model, params, Path(tmp) / "a", limit)
+        except LkadvError as exc:
+            raise ContractViolation("analysis.units", f"analysis {spec.name!r} on {model!r}: {exc}") from exc
         mine = [u for u in first.units if u.analysis == spec.name]
         if not mine:
             raise ContractViolation("analysis.units", f"analysis {spec.name!r} planned no unit on {model!r}: {first.skipped}")
