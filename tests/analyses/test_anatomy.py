@@ -22,7 +22,11 @@ def test_zoo_declares_modules_that_exist(host: PluginHost, name: str) -> None:
     from lkadv._imports import resolve
 
     spec = host.registries.models.get(name)
-    network = resolve(spec.factory)(**spec.factory_kwargs) if isinstance(spec.factory, str) else spec.factory(**spec.factory_kwargs)
+    network = (
+        resolve(spec.factory)(**spec.factory_kwargs)
+        if isinstance(spec.factory, str)
+        else spec.factory(**spec.factory_kwargs)
+    )
     anatomy = anatomy_of(network, spec.anatomy)
     assert anatomy.source == "declared"
     modules = dict(network.named_modules())

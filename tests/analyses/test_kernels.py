@@ -63,5 +63,7 @@ def test_slak_pair_combines_into_the_merged_kernel() -> None:
     tall, wide = torch.randn(4, 1, 13, 3), torch.randn(4, 1, 3, 13)
     merged = combine_branches([tall, wide])
     assert merged.shape == (4, 1, 13, 13)
-    assert torch.equal(merged[:, :, :, 5:8], tall.double() + torch.nn.functional.pad(wide.double(), (0, 0, 5, 5))[:, :, :, 5:8])
+    assert torch.equal(
+        merged[:, :, :, 5:8], tall.double() + torch.nn.functional.pad(wide.double(), (0, 0, 5, 5))[:, :, :, 5:8]
+    )
     assert float(merged[:, :, 0, 0].abs().sum()) == 0.0

@@ -21,7 +21,9 @@ PARAMS = {"occlusion": {"modes": "random", "steps": "3"}, "lesion": {"draws": "2
 
 
 def _options(run_dir: Path, models: str = "fm-resnet,fm-replknet") -> Any:
-    return load_options({"models": models, "limit": str(LIMIT), "run_dir": run_dir, "device": "cpu"}, env={}, config_file=None)
+    return load_options(
+        {"models": models, "limit": str(LIMIT), "run_dir": run_dir, "device": "cpu"}, env={}, config_file=None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,12 @@ def test_a_kill_keeps_finished_units_and_the_rerun_does_the_rest(tmp_path: Path,
 
 
 def test_every_analysis_shows_large_small_kernel_and_vit_side_by_side(tmp_path: Path, host: PluginHost) -> None:
-    params = {**PARAMS, "occlusion": {"steps": "2", "lambdas": "0.5"}, "erf": {"images": "4"}, "frequency": {"step": "0.5"}}
+    params = {
+        **PARAMS,
+        "occlusion": {"steps": "2", "lambdas": "0.5"},
+        "erf": {"images": "4"},
+        "frequency": {"step": "0.5"},
+    }
     result = analyze(_options(tmp_path, "fm-replknet,fm-replknet-k3,fm-vit"), "all", params, host=host)
     folder = tmp_path / "analyses"
     for name in ("occlusion", "kernel-attention", "frequency", "feature-variance", "lesion", "erf"):

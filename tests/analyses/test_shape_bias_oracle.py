@@ -62,8 +62,15 @@ def _plugin() -> object:
     def lkadv_register_models(registry: object) -> None:
         registry.register(  # type: ignore[attr-defined]
             ModelSpec(
-                name="shape-oracle", family="oracle", factory=Oracle, label_space="toy-8", num_classes=8,
-                input_size=(3, 8, 8), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="nearest",
+                name="shape-oracle",
+                family="oracle",
+                factory=Oracle,
+                label_space="toy-8",
+                num_classes=8,
+                input_size=(3, 8, 8),
+                mean=(0.0, 0.0, 0.0),
+                std=(1.0, 1.0, 1.0),
+                interpolation="nearest",
             )
         )
 

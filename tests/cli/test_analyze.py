@@ -13,18 +13,38 @@ BASE = ["-p", "no:lkadv-largekernel", "analyze", "--run-dir", "out", "--limit", 
 
 CASES = [
     ("needs-kernels", ["-m", "fm-resnet", "-A", "kernel-attention"], "declares no large depthwise kernels"),
-    ("lambda-zero", ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.lambdas=0,0.5"], "outside (0, 1]"),
-    ("lambda-above-1", ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.lambdas=1.5"], "outside (0, 1]"),
+    (
+        "lambda-zero",
+        ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.lambdas=0,0.5"],
+        "outside (0, 1]",
+    ),
+    (
+        "lambda-above-1",
+        ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.lambdas=1.5"],
+        "outside (0, 1]",
+    ),
     (
         "saliency-offline",
         ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.saliency=timm:vit_small_patch16_224.dino"],
         "cannot be loaded here",
     ),
-    ("saliency-not-a-vit", ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.saliency=fm-resnet"], "no attention module"),
-    ("unknown-param", ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.gird=7"], "has no parameter(s) ['gird']"),
+    (
+        "saliency-not-a-vit",
+        ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.saliency=fm-resnet"],
+        "no attention module",
+    ),
+    (
+        "unknown-param",
+        ["-m", "fm-vit", "-A", "occlusion", "--analysis-param", "occlusion.gird=7"],
+        "has no parameter(s) ['gird']",
+    ),
     ("param-not-selected", ["-m", "fm-vit", "-A", "erf", "--analysis-param", "lesion.draws=2"], "not selected"),
     ("unknown-analysis", ["-m", "fm-vit", "-A", "occlusoin"], "occlusoin"),
-    ("bad-variant", ["-m", "fm-replknet", "-A", "kernel-attention", "--analysis-param", "kernel-attention.variant=x"], "must be one of"),
+    (
+        "bad-variant",
+        ["-m", "fm-replknet", "-A", "kernel-attention", "--analysis-param", "kernel-attention.variant=x"],
+        "must be one of",
+    ),
 ]
 
 
@@ -40,7 +60,9 @@ def test_bad_input_exits_2_and_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_small_run_writes_figures_and_the_rerun_computes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_small_run_writes_figures_and_the_rerun_computes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     args = [*BASE, "-m", "fm-replknet,fm-vit", "-A", "kernel-attention,feature-variance"]
     first = CliRunner().invoke(main, args)

@@ -1,5 +1,6 @@
-"""The study's analyses as plugins: occlusion, kernel attention, frequency, feature-map variance,
-lesion, ERF and shape bias, split into stored units and drawn as figures.
+"""The study's analyses as plugins, split into stored units and drawn as figures.
+
+Occlusion, kernel attention, frequency, feature-map variance, lesion, ERF and shape bias.
 
 Heavy names load on first use, so importing the package never imports torch.
 """

@@ -94,7 +94,9 @@ def _check_names(network: nn.Module, names: list[str], where: str) -> None:
     known = dict(network.named_modules())
     missing = [n for n in names if n not in known]
     if missing:
-        raise ModelContractError(f"lkadv_anatomy() of {type(network).__name__} names unknown modules in {where}: {missing}")
+        raise ModelContractError(
+            f"lkadv_anatomy() of {type(network).__name__} names unknown modules in {where}: {missing}"
+        )
 
 
 def _declared(network: nn.Module, data: dict[str, Any]) -> Anatomy:
@@ -172,10 +174,9 @@ def anatomy_of(network: nn.Module, declare: Callable[[nn.Module], Any] | str | N
     Raises:
         ModelContractError: If a declaration names modules the network lacks.
     """
-    if isinstance(declare, str):
-        declare = resolve(declare)
     if declare is not None:
-        return _declared(network, dict(declare(network)))
+        function = resolve(declare) if isinstance(declare, str) else declare
+        return _declared(network, dict(function(network)))
     method = getattr(network, "lkadv_anatomy", None)
     if callable(method):
         return _declared(network, dict(method()))

@@ -22,7 +22,7 @@ Results = Mapping[str, Mapping[str, Mapping[str, Any]]]
 """Stored unit results by model name, then unit name."""
 
 
-class AnalysisSkipped(LkadvError):
+class AnalysisSkipped(LkadvError):  # noqa: N818 - a skip with its reason, not an error
     """Raised by ``Analysis.units`` when a model cannot be analysed; the message is the reason."""
 
 
@@ -65,7 +65,7 @@ class Analysis(Protocol):
     rows; ``plot`` draws every model's results into one figure.
     """
 
-    def identity(self, spec: ModelSpec) -> dict[str, Any]:
+    def identity(self, ctx: ModelContext) -> dict[str, Any]:
         """Anything besides the parameters that changes this model's results (a saliency model's weights...)."""
         ...
 

@@ -34,7 +34,10 @@ def _branch_kernels(network: torch.nn.Module, anatomy: Anatomy) -> dict[int, tor
 
 def anatomy_identity(anatomy: Anatomy, needs: frozenset[str]) -> dict[str, Any]:
     """The parts an analysis reads, JSON-ready (part of its unit keys)."""
-    return {part: [asdict(p) if not isinstance(p, str) else p for p in getattr(anatomy, part) or ()] for part in sorted(needs)}
+    return {
+        part: [asdict(p) if not isinstance(p, str) else p for p in getattr(anatomy, part) or ()]
+        for part in sorted(needs)
+    }
 
 
 class Services:
@@ -62,8 +65,13 @@ class Services:
             limit = self.options.limit if self.options.limit is not None else self.dataset.default_limit
             subset = balanced_subset(list(images.ids), images.labels.tolist(), limit, self.options.seed)
             x = images.load(list(subset.positions))
-            ident = {"dataset": self.dataset.name, "version": self.dataset.version, "preprocessing": pre.key(),
-                     "subset": subset.digest, "rule": subset.rule}
+            ident = {
+                "dataset": self.dataset.name,
+                "version": self.dataset.version,
+                "preprocessing": pre.key(),
+                "subset": subset.digest,
+                "rule": subset.rule,
+            }
             self._images[pre.key()] = (x, images.labels[list(subset.positions)], ident)
         return self._images[pre.key()]
 

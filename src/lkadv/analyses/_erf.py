@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 __all__ = ["area_ratio", "erf_contribution", "erf_scale"]
 
 
-def erf_contribution(features: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+def erf_contribution(features: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """Gradient of ``sum relu(centre pixel of the last feature map)`` w.r.t. the input.
 
     Args:

@@ -37,7 +37,7 @@ class Frequency:
         if min(rms, step, half_width) <= 0 or not 0 < top <= 1:
             raise ConfigError("frequency: rms, step and half_width must be positive and top in (0, 1]")
         self.rms, self.half_width = rms, half_width
-        self.centres = [round(i * step, 6) for i in range(int(round(top / step)) + 1)]
+        self.centres = [round(i * step, 6) for i in range(round(top / step) + 1)]
 
     def identity(self, ctx: ModelContext) -> dict[str, Any]:
         """Nothing beyond the parameters."""
@@ -84,7 +84,14 @@ class Frequency:
         (ax,) = panels(figure, 1, width=5.5)
         for model, units in results.items():
             rows = self.rows(model, units)
-            ax.plot([r["band_pi"] for r in rows], [r["drop"] for r in rows], marker="o", ms=3, label=model, color=colors[model])
+            ax.plot(
+                [r["band_pi"] for r in rows],
+                [r["drop"] for r in rows],
+                marker="o",
+                ms=3,
+                label=model,
+                color=colors[model],
+            )
         ax.set_xlabel("band centre (x pi)")
         ax.set_ylabel("top-1 drop")
         ax.set_title(f"band-limited noise, rms {self.rms:g}, half width {self.half_width:g} pi")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+
 from lkadv.analyses._base import AnalysisSkipped, ModelContext, Results
 from lkadv.analyses._kernels import kernel_scores
 from lkadv.analyses._plotting import model_colors, panels
@@ -47,10 +49,8 @@ class KernelAttention:
         """Sorted per-channel scores of one kernel."""
         index = int(unit.split(":")[1])
         site = (ctx.anatomy.large_kernels or ())[index]
-        if self.variant == "large":
-            weight = ctx.branch_kernels[index]
-        else:
-            weight = ctx.network.get_submodule(site.merged).weight
+        merged = ctx.network.get_submodule(site.merged)
+        weight: torch.Tensor = ctx.branch_kernels[index] if self.variant == "large" else merged.weight  # type: ignore[assignment]
         scores = kernel_scores(weight, normalize=self.normalize).sort().values
         return {
             "stage": site.stage,
@@ -91,7 +91,12 @@ class KernelAttention:
                         continue
                     n = len(r["scores"])
                     xs = [i / max(n - 1, 1) for i in range(n)]
-                    ax.plot(xs, r["scores"], color=colors[model], label=None if labelled else f"{model} ({r['kernel']}x{r['kernel']})")
+                    ax.plot(
+                        xs,
+                        r["scores"],
+                        color=colors[model],
+                        label=None if labelled else f"{model} ({r['kernel']}x{r['kernel']})",
+                    )
                     labelled = True
             ax.set_title(f"stage {stage + 1}")
             ax.set_xlabel("channel rank (normalized)")

@@ -35,9 +35,9 @@ def shape_preserving(model: nn.Module, network: nn.Module, names: Sequence[str],
     for name in names:
 
         def hook(_m: nn.Module, args: tuple[object, ...], out: object, name: str = name) -> None:
-            if args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor):
-                if args[0].shape == out.shape:
-                    ok.add(name)
+            first = args[0] if args else None
+            if isinstance(first, torch.Tensor) and isinstance(out, torch.Tensor) and first.shape == out.shape:
+                ok.add(name)
 
         handles.append(network.get_submodule(name).register_forward_hook(hook))
     try:

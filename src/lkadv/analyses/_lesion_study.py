@@ -94,8 +94,14 @@ class Lesion:
         for model, units in results.items():
             rows = self.rows(model, units)
             ax.errorbar(
-                [r["blocks"] for r in rows], [r["accuracy"] for r in rows], yerr=[r["std"] for r in rows],
-                marker="o", ms=3, capsize=3, label=model, color=colors[model],
+                [r["blocks"] for r in rows],
+                [r["accuracy"] for r in rows],
+                yerr=[r["std"] for r in rows],
+                marker="o",
+                ms=3,
+                capsize=3,
+                label=model,
+                color=colors[model],
             )
         ax.set_xlabel("blocks replaced by identity")
         ax.set_ylabel("top-1")

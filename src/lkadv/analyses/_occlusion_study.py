@@ -107,8 +107,11 @@ class Occlusion:
         axes = panels(figure, len(self.modes))
         for ax, mode in zip(axes, self.modes, strict=True):
             for model, units in results.items():
-                pts = sorted((r["dropped"] if mode == "random" else r["level"], r["correct"] / r["n"])
-                             for r in units.values() if r["mode"] == mode)
+                pts = sorted(
+                    (r["dropped"] if mode == "random" else r["level"], r["correct"] / r["n"])
+                    for r in units.values()
+                    if r["mode"] == mode
+                )
                 if pts:
                     ax.plot(*zip(*pts, strict=True), marker="o", ms=3, label=model, color=colors[model])
             ax.set_title(mode)

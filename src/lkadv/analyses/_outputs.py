@@ -29,7 +29,9 @@ def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     return cols
 
 
-def write_tables(folder: Path, name: str, rows: Sequence[dict[str, Any]], skipped: Sequence[dict[str, str]]) -> list[Path]:
+def write_tables(
+    folder: Path, name: str, rows: Sequence[dict[str, Any]], skipped: Sequence[dict[str, str]]
+) -> list[Path]:
     """``<name>.md``, ``<name>.csv`` and ``<name>.json`` under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     cols = _columns(rows)
@@ -56,10 +58,13 @@ def write_figure(folder: Path, name: str, analysis: Analysis, results: Results) 
     analysis.plot(figure, results)
     figure.suptitle(name)
     out = []
-    for suffix, kwargs in ((".svg", {}), (".png", {"dpi": 150})):
+    for suffix in (".svg", ".png"):
         buffer = io.BytesIO()
-        # The SVG carries no date, so the same results give the same file.
-        figure.savefig(buffer, format=suffix[1:], metadata={"Date": None} if suffix == ".svg" else None, **kwargs)
+        if suffix == ".svg":
+            # No date in the SVG, so the same results give the same file.
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+        else:
+            figure.savefig(buffer, format="png", dpi=150)
         _atomic(folder / f"{name}{suffix}", buffer.getvalue())
         out.append(folder / f"{name}{suffix}")
     return out

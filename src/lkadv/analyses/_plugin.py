@@ -11,7 +11,8 @@ __all__ = ["lkadv_register_analyses"]
 _M = "lkadv.analyses"
 
 
-def _specs() -> list[AnalysisSpec]:
+def _input_specs() -> list[AnalysisSpec]:
+    """Analyses that perturb the input: occlusion and band-limited noise."""
     return [
         AnalysisSpec(
             name="occlusion",
@@ -20,24 +21,16 @@ def _specs() -> list[AnalysisSpec]:
                 "grid": Param(default=0, type="int", minimum=0, help="patches per side (0: 224 -> 14, 28 -> 7)"),
                 "steps": Param(default=10, type="int", minimum=1, help="random-drop levels k = 0..steps-1"),
                 "modes": Param(default="random,salient-drop,salient-keep", type="str", help="which occlusions"),
-                "lambdas": Param(default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0", type="str",
-                                 help="shares of attention mass, each in (0, 1]"),
+                "lambdas": Param(
+                    default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+                    type="str",
+                    help="shares of attention mass, each in (0, 1]",
+                ),
                 "saliency": Param(default="auto", type="str", help="saliency ViT (auto: DINO ViT-S/16; fm-vit)"),
                 "head": Param(default=1, type="int", minimum=0, help="attention head of the saliency model"),
             },
             tags=frozenset({"lkrobust"}),
             description="top-1 with random or salient 16x16 patches (4x4 at 28 px) zeroed",
-        ),
-        AnalysisSpec(
-            name="kernel-attention",
-            run=f"{_M}._kernel_study:KernelAttention",
-            params={
-                "variant": Param(default="large", type="str", choices=("large", "merged"), help="kernel read"),
-                "normalize": Param(default=False, type="bool", help="divide by sum |w|"),
-            },
-            needs=frozenset({"large_kernels"}),
-            tags=frozenset({"lkrobust", "weights-only"}),
-            description="per-channel sum |w| * distance of each large kernel, sorted per block",
         ),
         AnalysisSpec(
             name="frequency",
@@ -50,6 +43,23 @@ def _specs() -> list[AnalysisSpec]:
             },
             tags=frozenset({"lkrobust"}),
             description="top-1 drop under noise band-limited to f +- 0.05 pi",
+        ),
+    ]
+
+
+def _model_specs() -> list[AnalysisSpec]:
+    """Analyses that read or alter the model: kernels, features, lesions, ERF, shape bias."""
+    return [
+        AnalysisSpec(
+            name="kernel-attention",
+            run=f"{_M}._kernel_study:KernelAttention",
+            params={
+                "variant": Param(default="large", type="str", choices=("large", "merged"), help="kernel read"),
+                "normalize": Param(default=False, type="bool", help="divide by sum |w|"),
+            },
+            needs=frozenset({"large_kernels"}),
+            tags=frozenset({"lkrobust", "weights-only"}),
+            description="per-channel sum |w| * distance of each large kernel, sorted per block",
         ),
         AnalysisSpec(
             name="feature-variance",
@@ -95,6 +105,6 @@ def _specs() -> list[AnalysisSpec]:
 @hookimpl
 def lkadv_register_analyses(registry: Registry[AnalysisSpec]) -> None:
     """Register the built-in analyses."""
-    for spec in _specs():
+    for spec in (*_input_specs(), *_model_specs()):
         registry.register(spec)
     registry.register_preset("lkrobust", "tag:lkrobust", description="the five analyses of the LKRobust study")

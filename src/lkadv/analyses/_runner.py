@@ -105,8 +105,11 @@ def _key(identity: Mapping[str, Any]) -> str:
 
 
 def _plan_model(
-    ctx: ModelContext, model_id: dict[str, Any], chosen: list[tuple[AnalysisSpec, Analysis, dict[str, Any], bool]],
-    services: Services, result: AnalyzeResult,
+    ctx: ModelContext,
+    model_id: dict[str, Any],
+    chosen: list[tuple[AnalysisSpec, Analysis, dict[str, Any], bool]],
+    services: Services,
+    result: AnalyzeResult,
 ) -> list[PlannedUnit]:
     planned: list[PlannedUnit] = []
     for spec, analysis, params, _ in chosen:
@@ -115,13 +118,18 @@ def _plan_model(
             if missing:
                 raise AnalysisSkipped(f"the model declares no {', '.join(missing)} and none could be discovered")
             if "own-data" not in spec.tags and not services.dataset.accepts_model(ctx.spec):
-                raise AnalysisSkipped(f"dataset {services.dataset.name!r} cannot score label space {ctx.spec.label_space!r}")
+                raise AnalysisSkipped(
+                    f"dataset {services.dataset.name!r} cannot score label space {ctx.spec.label_space!r}"
+                )
             units = analysis.units(ctx)
             base = {
-                "model": model_id, "analysis": {"name": spec.name, "version": spec.version, "params": params},
-                "extra": analysis.identity(ctx), "anatomy": anatomy_identity(ctx.anatomy, spec.needs),
+                "model": model_id,
+                "analysis": {"name": spec.name, "version": spec.version, "params": params},
+                "extra": analysis.identity(ctx),
+                "anatomy": anatomy_identity(ctx.anatomy, spec.needs),
                 "data": None if "own-data" in spec.tags else services.images(ctx.spec)[2],
-                "seed": services.options.seed, "device": services.device.type,
+                "seed": services.options.seed,
+                "device": services.device.type,
                 "versions": {"lkadv": __version__, "torch": torch.__version__},
             }
         except AnalysisSkipped as exc:

@@ -59,7 +59,8 @@ def cls_attention(model: nn.Module, network: nn.Module, x: torch.Tensor, head: i
         handle.remove()
     tokens = seen["tokens"].float()
     n, t, c = tokens.shape
-    q, k, _ = attn.qkv(tokens).reshape(n, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+    qkv: nn.Module = attn.qkv  # type: ignore[assignment]
+    q, k, _ = qkv(tokens).reshape(n, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
     q = getattr(attn, "q_norm", nn.Identity())(q)
     k = getattr(attn, "k_norm", nn.Identity())(k)
     weights = F.softmax((q @ k.transpose(-2, -1)) * (c // heads) ** -0.5, -1)

@@ -69,9 +69,7 @@ class SaliencySource:
                 xs = xs.mean(1, keepdim=True).expand(-1, c, -1, -1) if c in (1, 3) else xs
             if xs.shape[-2:] != (h, w):
                 xs = F.interpolate(xs, size=(h, w), mode="bilinear", align_corners=False)
-            parts = [
-                cls_attention(self.model, self.network, xs[i : i + 64], self.head) for i in range(0, len(xs), 64)
-            ]
+            parts = [cls_attention(self.model, self.network, xs[i : i + 64], self.head) for i in range(0, len(xs), 64)]
             cells = F.adaptive_avg_pool2d(torch.cat(parts)[:, None], grid)[:, 0]
             self._cache[key] = cells.flatten(1).cpu()
         return self._cache[key]

@@ -57,31 +57,46 @@ class AnalysisStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def done(self, keys: Iterable[str]) -> set[str]:
-        """The keys already stored."""
+    def _select(self, columns: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
         wanted = list(keys)
-        found: set[str] = set()
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            found |= {r[0] for r in self.db.execute(f"SELECT key FROM analysis_units WHERE key IN ({marks})", chunk)}
-        return found
+            # Only "?" placeholders are formatted in; the keys travel as parameters.
+            query = f"SELECT {columns} FROM analysis_units WHERE key IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            rows += self.db.execute(query, chunk).fetchall()
+        return rows
 
-    def put(self, key: str, model: str, analysis: str, unit: str, identity: dict[str, Any], result: dict[str, Any], seconds: float) -> None:
+    def done(self, keys: Iterable[str]) -> set[str]:
+        """The keys already stored."""
+        return {r[0] for r in self._select("key", keys)}
+
+    def put(
+        self,
+        key: str,
+        model: str,
+        analysis: str,
+        unit: str,
+        identity: dict[str, Any],
+        result: dict[str, Any],
+        seconds: float,
+    ) -> None:
         """Store one finished unit (committed before returning)."""
         with self.db:
             self.db.execute(
                 "INSERT OR REPLACE INTO analysis_units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, model, analysis, unit, json.dumps(identity, sort_keys=True), json.dumps(result), seconds, time.time()),
+                (
+                    key,
+                    model,
+                    analysis,
+                    unit,
+                    json.dumps(identity, sort_keys=True),
+                    json.dumps(result),
+                    seconds,
+                    time.time(),
+                ),
             )
 
     def results(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored results by key."""
-        wanted = list(keys)
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT key, result FROM analysis_units WHERE key IN ({marks})", chunk)
-            out.update({k: json.loads(r) for k, r in rows})
-        return out
+        return {k: json.loads(r) for k, r in self._select("key, result", keys)}

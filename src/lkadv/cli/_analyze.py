@@ -39,7 +39,9 @@ def _tables(result: Any) -> list[Any]:
 
 @click.command("analyze")
 @click.option("-m", "--models", default=None, help="Models: all, names, globs ('fm-*'), tag:T, preset:P, timm:NAME.")
-@click.option("-A", "--analyses", default="all", show_default=True, help="Analyses: all, names, globs, preset:lkrobust.")
+@click.option(
+    "-A", "--analyses", default="all", show_default=True, help="Analyses: all, names, globs, preset:lkrobust."
+)
 @click.option(
     "--analysis-param", "analysis_params", multiple=True, help="ANALYSIS.PARAM=VALUE, e.g. occlusion.grid=14."
 )
@@ -53,7 +55,12 @@ def _tables(result: Any) -> list[Any]:
 @click.option("-q", "--quiet", is_flag=True, help="No per-unit progress lines.")
 @click.pass_context
 def analyze_cmd(
-    ctx: click.Context, /, analyses: str, analysis_params: tuple[str, ...], config_file: Path | None, quiet: bool,
+    ctx: click.Context,
+    /,
+    analyses: str,
+    analysis_params: tuple[str, ...],
+    config_file: Path | None,
+    quiet: bool,
     **flags: Any,
 ) -> None:
     """Run the analyses (occlusion, kernel attention, frequency, variance, lesion, ERF, shape bias)."""
@@ -66,7 +73,9 @@ def analyze_cmd(
 
     def progress(unit: Any, seconds: float) -> None:
         if not quiet:
-            err_console.print(f"{unit.model} {unit.analysis} {unit.unit}: {seconds:.2f}s", highlight=False, markup=False)
+            err_console.print(
+                f"{unit.model} {unit.analysis} {unit.unit}: {seconds:.2f}s", highlight=False, markup=False
+            )
 
     try:
         with terminate_as_interrupt():

@@ -84,7 +84,9 @@ def load_cue_conflict(root: Path | None, preprocessing: Preprocessing) -> CueCon
         raise DataError(f"cue-conflict has no root. Expected layout: {CUE_CONFLICT_LAYOUT}")
     categories = sorted(p.name for p in root.iterdir() if p.is_dir())
     if len(categories) < 2:
-        raise DataError(f"cue-conflict: {root} holds {len(categories)} category folders. Expected: {CUE_CONFLICT_LAYOUT}")
+        raise DataError(
+            f"cue-conflict: {root} holds {len(categories)} category folders. Expected: {CUE_CONFLICT_LAYOUT}"
+        )
     index = {c: i for i, c in enumerate(categories)}
     paths, shapes, textures = [], [], []
     for category in categories:

@@ -61,18 +61,33 @@ def check_analysis(
             raise ContractViolation("analysis.units", f"analysis {spec.name!r} on {model!r}: {exc}") from exc
         mine = [u for u in first.units if u.analysis == spec.name]
         if not mine:
-            raise ContractViolation("analysis.units", f"analysis {spec.name!r} planned no unit on {model!r}: {first.skipped}")
+            raise ContractViolation(
+                "analysis.units", f"analysis {spec.name!r} planned no unit on {model!r}: {first.skipped}"
+            )
         rows = first.tables.get(spec.name)
         if not rows or not all(isinstance(r, dict) for r in rows):
-            raise ContractViolation("analysis.rows", f"analysis {spec.name!r}: rows() gave {rows!r}, not a list of dicts")
+            raise ContractViolation(
+                "analysis.rows", f"analysis {spec.name!r}: rows() gave {rows!r}, not a list of dicts"
+            )
         suffixes = {f.suffix for f in first.files if f.stem == spec.name}
         if not {".svg", ".png", ".csv", ".md", ".json"} <= suffixes:
             raise ContractViolation("analysis.outputs", f"analysis {spec.name!r} wrote only {sorted(suffixes)}")
         again = _run(spec, model, params, Path(tmp) / "a", limit)
         if again.computed:
-            raise ContractViolation("analysis.resume", f"analysis {spec.name!r}: a rerun computed {again.computed} units")
+            raise ContractViolation(
+                "analysis.resume", f"analysis {spec.name!r}: a rerun computed {again.computed} units"
+            )
         other = _run(spec, model, params, Path(tmp) / "b", limit)
         if other.tables.get(spec.name) != rows:
             raise ContractViolation("analysis.determinism", f"analysis {spec.name!r}: two runs with one seed differ")
-    return {c: "ok" for c in ("analysis.metadata", "analysis.units", "analysis.rows", "analysis.outputs",
-                              "analysis.resume", "analysis.determinism")}
+    return {
+        c: "ok"
+        for c in (
+            "analysis.metadata",
+            "analysis.units",
+            "analysis.rows",
+            "analysis.outputs",
+            "analysis.resume",
+            "analysis.determinism",
+        )
+    }

@@ -37,7 +37,9 @@ def _large_kernel(network: Any) -> dict[str, Any]:
         prefix = f"stages.{s}.0.large_kernel"
         decomposed = hasattr(stage[0].large_kernel, "LoRA1") or "LoRA1" in stage[0].large_kernel.branches
         origin = ["LoRA1", "LoRA2"] if decomposed else ["lkb_origin"]
-        kernels.append({"stage": s, "branches": [f"{prefix}.{b}.conv" for b in origin], "merged": f"{prefix}.lkb_reparam"})
+        kernels.append(
+            {"stage": s, "branches": [f"{prefix}.{b}.conv" for b in origin], "merged": f"{prefix}.lkb_reparam"}
+        )
         blocks.append({"modules": [f"stages.{s}.0", f"stages.{s}.1"], "stage": s})
     features = ["stem", "stages.0.0", "stages.0.1", "transition", "stages.1.0", "stages.1.1"]
     return {"large_kernels": kernels, "blocks": blocks, "features": features}
