@@ -60,10 +60,12 @@ def cls_attention(model: nn.Module, network: nn.Module, x: torch.Tensor, head: i
     tokens = seen["tokens"].float()
     n, t, c = tokens.shape
     qkv: nn.Module = attn.qkv  # type: ignore[assignment]
-    q, k, _ = qkv(tokens).reshape(n, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+    head_dim = int(getattr(attn, "head_dim", c // heads))
+    scale = float(getattr(attn, "scale", head_dim**-0.5))
+    q, k, _ = qkv(tokens).reshape(n, t, 3, heads, head_dim).permute(2, 0, 3, 1, 4)
     q = getattr(attn, "q_norm", nn.Identity())(q)
     k = getattr(attn, "k_norm", nn.Identity())(k)
-    weights = F.softmax((q @ k.transpose(-2, -1)) * (c // heads) ** -0.5, -1)
+    weights = F.softmax((q @ k.transpose(-2, -1)) * scale, -1)
     side = math.isqrt(t)
     prefix = t - side * side
     return weights[:, head, 0, prefix:].reshape(n, side, side)
