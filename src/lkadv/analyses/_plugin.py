@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lkadv.plugins._hookspecs import hookimpl
 from lkadv.registries import Registry
 from lkadv.specs import AnalysisSpec, Param
 
-__all__ = ["lkadv_register_analyses"]
+__all__ = ["lkadv_register_analyses", "lkadv_report_sections"]
 
 _M = "lkadv.analyses"
 
@@ -108,3 +110,11 @@ def lkadv_register_analyses(registry: Registry[AnalysisSpec]) -> None:
     for spec in (*_input_specs(), *_model_specs()):
         registry.register(spec)
     registry.register_preset("lkrobust", "tag:lkrobust", description="the five analyses of the LKRobust study")
+
+
+@hookimpl
+def lkadv_report_sections(summary: Any, ledger: Any) -> list[Any] | None:
+    """The analyses' tables, when ``lkadv analyze`` wrote them into this run directory."""
+    from lkadv.analyses._report import analysis_sections
+
+    return analysis_sections(ledger.run_dir) or None
