@@ -40,3 +40,12 @@ def test_single_conv_covers_exactly_its_support(half: int, margin: int, seed: in
 def test_scaled_heat_map_is_log_over_max() -> None:
     m = torch.tensor([[0.0, 9.0], [99.0, 0.0]], dtype=torch.float64)
     assert torch.allclose(erf_scale(m), torch.tensor([[0.0, 0.5], [1.0, 0.0]], dtype=torch.float64))
+
+
+@given(st.integers(0, 2**31 - 1), st.lists(st.floats(0.01, 1.0), min_size=2, max_size=6))
+@settings(max_examples=30, deadline=None)
+def test_area_ratio_grows_with_the_threshold(seed: int, thresholds: list[float]) -> None:
+    m = torch.rand(9, 11, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    ratios = [area_ratio(m, t) for t in sorted(thresholds)]
+    assert ratios == sorted(ratios)
+    assert all(0 < r <= 1 for r in ratios)

@@ -63,3 +63,12 @@ def test_lambda_outside_range_is_refused() -> None:
     for lam in (0.0, -0.1, 1.5):
         with pytest.raises(ValueError, match="lambda"):
             foreground(torch.ones(1, 4), lam)
+
+
+@given(st.integers(0, 2**31 - 1), st.lists(st.floats(0.05, 1.0), min_size=2, max_size=5))
+@settings(max_examples=30, deadline=None)
+def test_a_larger_lambda_never_shrinks_the_foreground(seed: int, lambdas: list[float]) -> None:
+    s = torch.rand(3, 49, generator=torch.Generator().manual_seed(seed))
+    masks = [foreground(s, lam) for lam in sorted(lambdas)]
+    for small, large in zip(masks, masks[1:], strict=False):
+        assert bool((small <= large).all())

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from lkadv.cli import main
 
-BASE = ["-p", "no:lkadv-largekernel", "analyze", "--run-dir", "out", "--limit", "8", "-q"]
+BASE = ["-p", "no:largekernel", "analyze", "--run-dir", "out", "--limit", "8", "-q"]
 
 CASES = [
     ("needs-kernels", ["-m", "fm-resnet", "-A", "kernel-attention"], "declares no large depthwise kernels"),
