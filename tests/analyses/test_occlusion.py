@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,5 +72,5 @@ def test_lambda_outside_range_is_refused() -> None:
 def test_a_larger_lambda_never_shrinks_the_foreground(seed: int, lambdas: list[float]) -> None:
     s = torch.rand(3, 49, generator=torch.Generator().manual_seed(seed))
     masks = [foreground(s, lam) for lam in sorted(lambdas)]
-    for small, large in zip(masks, masks[1:], strict=False):
+    for small, large in itertools.pairwise(masks):
         assert bool((small <= large).all())
