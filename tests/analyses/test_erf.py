@@ -49,3 +49,24 @@ def test_area_ratio_grows_with_the_threshold(seed: int, thresholds: list[float])
     ratios = [area_ratio(m, t) for t in sorted(thresholds)]
     assert ratios == sorted(ratios)
     assert all(0 < r <= 1 for r in ratios)
+
+
+def test_the_3x3_ablation_sees_exactly_its_theoretical_receptive_field() -> None:
+    from lkadv.analyses import anatomy_of, as_maps
+    from lkadv.models import build_classifier
+    from lkadv.plugins import PluginHost
+
+    # stem 3x3/2, depthwise 3x3 (jump 2), transition 3x3/2, depthwise 3x3 (jump 4): 3 + 2*2 + 2*2 + 2*4 = 19 px.
+    spec = PluginHost(entry_points=False).registries.models.get("fm-replknet-k3")
+    clf, _ = build_classifier(spec, channels_last=False)
+    last = clf.network.get_submodule((anatomy_of(clf.network, spec.anatomy).features or ())[-1])
+    seen: dict[str, torch.Tensor] = {}
+    last.register_forward_hook(lambda _m, _a, out: seen.__setitem__("maps", as_maps(out)))
+
+    def features(x: torch.Tensor) -> torch.Tensor:
+        clf(x)
+        return seen["maps"]
+
+    contribution = erf_contribution(features, torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
+    rows, cols = (contribution > 0).nonzero().unbind(1)
+    assert int(rows.max() - rows.min()) + 1 == 19 and int(cols.max() - cols.min()) + 1 == 19
