@@ -53,7 +53,9 @@ def test_bad_input_exits_2_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], words: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # fail at once instead of retrying a network that is not there
+    # Offline at once, instead of retrying a network that is not there (the variable is read at import).
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     result = CliRunner().invoke(main, [*BASE, *args])
     assert result.exit_code == 2, result.output
     assert words in " ".join(result.output.split())
