@@ -10,7 +10,7 @@ import pytest
 from lkadv.analyses import ModelContext
 from lkadv.plugins import PluginHost
 from lkadv.specs import AnalysisSpec, Param
-from lkadv.testing import ContractViolation, check_analysis
+from lkadv.testing import CONTRACTS, ContractViolation, PluginConformance, check_analysis, check_plugin
 
 _calls = {"n": 0}
 
@@ -70,3 +70,29 @@ def test_an_analysis_no_model_can_take_fails_units() -> None:
     spec = PluginHost(entry_points=False).registries.analyses.get("kernel-attention")
     with pytest.raises(ContractViolation, match="analysis.units"):
         check_analysis(spec, model="fm-resnet")
+
+
+def _plugin_object() -> object:
+    import types
+
+    from lkadv.plugins import hookimpl
+
+    @hookimpl
+    def lkadv_register_analyses(registry: Any) -> None:
+        registry.register(_spec())
+
+    return types.SimpleNamespace(lkadv_register_analyses=lkadv_register_analyses, __name__="mean_logit_plugin")
+
+
+PLUGIN = _plugin_object()
+
+
+class TestAThirdPartyAnalysisPluginConforms(PluginConformance):
+    plugin = PLUGIN
+    analysis_model = "fm-resnet"
+
+
+def test_check_plugin_runs_the_analysis_contracts() -> None:
+    report = check_plugin(PLUGIN)
+    assert report["mean-logit"]["analysis.determinism"] == "ok"
+    assert set(report["mean-logit"]) == {c for c in CONTRACTS if c.startswith("analysis.")}
