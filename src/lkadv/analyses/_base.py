@@ -42,6 +42,7 @@ class ModelContext:
         device: Where the model runs.
         batch_size: Images per forward pass.
         services: Shared helpers (the saliency source, other datasets).
+        unmerged: The anatomy before merging (its kernel sites index ``branch_kernels``).
     """
 
     spec: ModelSpec
@@ -54,6 +55,7 @@ class ModelContext:
     device: torch.device
     batch_size: int
     services: dict[str, Any] = field(default_factory=dict)
+    unmerged: Anatomy | None = None
 
 
 class Analysis(Protocol):

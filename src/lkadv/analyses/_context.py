@@ -101,7 +101,8 @@ def build_context(spec: ModelSpec, services: Services) -> tuple[ModelContext, di
     factory: Callable[..., Any] = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
     network = factory(**spec.factory_kwargs)
     identity = {"name": spec.name, "weights_id": spec.weights_id, **identify_network(network, factory).as_dict()}
-    branches = _branch_kernels(network, anatomy_of(network, spec.anatomy))
+    unmerged = anatomy_of(network, spec.anatomy)
+    branches = _branch_kernels(network, unmerged)
     model, _ = build_classifier(spec, network=network, device=services.device, channels_last=False)
     batch = services.options.batch_size or services.dataset.default_batch_size
     ctx = ModelContext(
@@ -115,5 +116,6 @@ def build_context(spec: ModelSpec, services: Services) -> tuple[ModelContext, di
         device=services.device,
         batch_size=batch,
         services={"saliency": services.saliency, "dataset": services.other_dataset},
+        unmerged=unmerged,
     )
     return ctx, identity

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 import torch
 
+from lkadv.analyses._anatomy import KernelSite
 from lkadv.analyses._base import AnalysisSkipped, ModelContext, Results
 from lkadv.analyses._kernels import kernel_scores
 from lkadv.analyses._plotting import model_colors, panels
@@ -32,25 +34,35 @@ class KernelAttention:
             raise ConfigError(f"kernel-attention.variant must be 'large' or 'merged', got {variant!r}")
         self.variant, self.normalize = variant, normalize
 
+    def _sites(self, ctx: ModelContext) -> tuple[KernelSite, ...]:
+        # Before merging and after, a discovered network may show different convolutions.
+        anatomy = (ctx.unmerged or ctx.anatomy) if self.variant == "large" else ctx.anatomy
+        return anatomy.large_kernels or ()
+
     def identity(self, ctx: ModelContext) -> dict[str, Any]:
-        """Nothing beyond the parameters and the anatomy."""
-        return {}
+        """The kernel sites read (before or after merging)."""
+        return {"sites": [asdict(s) for s in self._sites(ctx)]}
 
     def units(self, ctx: ModelContext) -> list[str]:
         """One unit per kernel site."""
-        sites = ctx.anatomy.large_kernels or ()
+        sites = self._sites(ctx)
         if not sites:
             raise AnalysisSkipped("the model declares no large depthwise kernels")
         if self.variant == "large" and len(ctx.branch_kernels) < len(sites):
             raise AnalysisSkipped("the large branches could not be read before merging (use variant=merged)")
         return [f"site:{i}" for i in range(len(sites))]
 
+    def _weight(self, ctx: ModelContext, index: int, site: KernelSite) -> torch.Tensor:
+        if self.variant == "large":
+            return ctx.branch_kernels[index]
+        conv = ctx.network.get_submodule(site.merged)
+        return conv.weight  # type: ignore[return-value]
+
     def compute(self, ctx: ModelContext, unit: str) -> dict[str, Any]:
         """Sorted per-channel scores of one kernel."""
         index = int(unit.split(":")[1])
-        site = (ctx.anatomy.large_kernels or ())[index]
-        merged = ctx.network.get_submodule(site.merged)
-        weight: torch.Tensor = ctx.branch_kernels[index] if self.variant == "large" else merged.weight  # type: ignore[assignment]
+        site = self._sites(ctx)[index]
+        weight = self._weight(ctx, index, site)
         scores = kernel_scores(weight, normalize=self.normalize).sort().values
         return {
             "stage": site.stage,
