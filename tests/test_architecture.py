@@ -85,3 +85,12 @@ def test_a_violation_breaks_its_contract(copy: Path, module: str, line: str, bro
     assert "1 broken" in result.stdout, result.stdout
     broken_line = next(ln for ln in result.stdout.splitlines() if ln.endswith("BROKEN"))
     assert broken in broken_line, result.stdout
+
+
+def test_every_package_has_its_layer() -> None:
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in tool["contracts"] if c["id"] == "layers")["layers"]
+    listed = {name.strip() for layer in layers for name in layer.split("|")}
+    packages = {f"lkadv.{p.parent.name}" for p in (ROOT / "src" / "lkadv").glob("*/__init__.py")}
+    packages |= {"lkadv.types", "lkadv.errors"}  # the two public foundation modules
+    assert packages == listed, f"unlayered: {sorted(packages - listed)}; gone: {sorted(listed - packages)}"

@@ -8,6 +8,7 @@ import warnings
 import click
 
 from lkadv._version import __version__
+from lkadv.cli._analyze import analyze_cmd
 from lkadv.cli._common import LkadvGroup, show_warning
 from lkadv.cli._compare import compare
 from lkadv.cli._doctor import doctor
@@ -53,3 +54,4 @@ main.add_command(report)
 main.add_command(compare)
 main.add_command(rescore_cmd)
 main.add_command(doctor)
+main.add_command(analyze_cmd)

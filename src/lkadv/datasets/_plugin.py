@@ -25,7 +25,7 @@ def load_fashion_mnist(root: Path | None, preprocessing: Preprocessing) -> Any:
 
 @hookimpl
 def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
-    """Register Fashion-MNIST."""
+    """Register Fashion-MNIST and the cue-conflict images of the shape-bias analysis."""
     registry.register(
         DatasetSpec(
             name="fashion-mnist",
@@ -46,5 +46,17 @@ def lkadv_register_datasets(registry: Registry[DatasetSpec]) -> None:
             default_batch_size=500,
             mce_baseline="fm-resnet",
             description="Fashion-MNIST test split (10,000 28x28 grey images, 10 classes), shipped",
+        )
+    )
+    registry.register(
+        DatasetSpec(
+            name="cue-conflict",
+            label_space="cue-conflict-16",
+            num_classes=16,
+            loader="lkadv.datasets._cue_conflict:load_cue_conflict",
+            accepts=("imagenet-1k", "cue-conflict-16"),
+            root_folder="cue-conflict",
+            layout="<category>/<shape><i>-<texture><j>.png (16 folders) and categories.json (classes per category)",
+            description="Cue-conflict images (shape of one category, texture of another) for the shape-bias analysis",
         )
     )

@@ -41,6 +41,7 @@ BUILTIN_PLUGINS: Mapping[str, str] = {
     "lkadv.imagenet": "lkadv.datasets.imagenet._plugin",
     "lkadv.executors": "lkadv.executors._plugin",
     "lkadv.reporters": "lkadv.reporters._plugin",
+    "lkadv.analyses": "lkadv.analyses._plugin",
 }
 
 

@@ -45,6 +45,11 @@ class ModelSpec:
         factory_kwargs: Keyword arguments passed to the factory.
         description: One line for listings.
         source: Where the architecture and weights come from.
+        anatomy: Optional callable (or ``module:attribute``) ``(network) -> dict``
+            naming the parts the analyses use (large kernels before and after
+            merging, skippable blocks with their stage, feature-map modules);
+            see :mod:`lkadv.analyses`. Without it a network's own
+            ``lkadv_anatomy()`` method, then discovery from its structure, is used.
     """
 
     name: str
@@ -68,6 +73,7 @@ class ModelSpec:
     factory_kwargs: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     source: str = ""
+    anatomy: Callable[..., Any] | str | None = None
 
     def validate(self) -> None:
         """Check every field against the contract.
@@ -109,6 +115,8 @@ class ModelSpec:
         check(self.crop_mode in ("center", "squash"), kind, n, "crop_mode", "must be 'center' or 'squash'")
         check(isinstance(self.tags, frozenset), kind, n, "tags", "must be a frozenset of strings")
         check(self.reparam_rtol > 0, kind, n, "reparam_rtol", "must be positive")
+        if self.anatomy is not None:
+            check_factory(kind, n, self.anatomy, "anatomy")
         if self.clean_accuracy is not None:
             check(0.0 <= self.clean_accuracy <= 1.0, kind, n, "clean_accuracy", "must be a fraction in [0, 1]")
 

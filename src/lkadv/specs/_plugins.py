@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from lkadv.specs._attack import Param
 from lkadv.specs._common import check, check_factory, check_name
 
 __all__ = ["AnalysisSpec", "ExecutorSpec", "ReporterSpec"]
@@ -78,14 +79,21 @@ class AnalysisSpec:
 
     Attributes:
         name: Registry name.
-        run: Callable (or reference) ``(classifier, model_spec, dataset, options) -> dict``
-            returning JSON-ready tables.
+        run: Callable (or reference) taking the resolved parameters as keywords and
+            returning an :class:`lkadv.analyses.Analysis` (units, compute, rows, plot).
+        params: Parameter schema with defaults (``--analysis-param NAME.PARAM=VALUE``).
+        needs: Parts of the model's anatomy it reads: ``large_kernels``, ``blocks``,
+            ``features``; a model that declares none of a needed part is skipped with the reason.
+        version: Version of the analysis code, part of every unit key.
         tags: Selector tags.
         description: One line for listings.
     """
 
     name: str
     run: Callable[..., Any] | str
+    params: Mapping[str, Param] = field(default_factory=dict)
+    needs: frozenset[str] = frozenset()
+    version: str = "1"
     tags: frozenset[str] = frozenset()
     description: str = ""
 
@@ -93,7 +101,18 @@ class AnalysisSpec:
         """Check the fields; raises SpecError naming the field."""
         check_name("AnalysisSpec", self.name)
         check_factory("AnalysisSpec", self.name, self.run, "run")
+        known = {"large_kernels", "blocks", "features"}
+        check(self.needs <= known, "AnalysisSpec", self.name, "needs", f"must be a subset of {sorted(known)}")
+        for pname, param in self.params.items():
+            check(isinstance(param, Param), "AnalysisSpec", self.name, f"params.{pname}", "must be a Param")
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description."""
-        return {"name": self.name, "tags": sorted(self.tags), "description": self.description}
+        return {
+            "name": self.name,
+            "tags": sorted(self.tags),
+            "description": self.description,
+            "needs": sorted(self.needs),
+            "version": self.version,
+            "params": {k: p.default for k, p in self.params.items()},
+        }

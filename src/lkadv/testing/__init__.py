@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from lkadv.testing._analyses import check_analysis
     from lkadv.testing._attacks import check_attack
     from lkadv.testing._conformance import PluginConformance
     from lkadv.testing._contracts import CONTRACTS
@@ -27,6 +28,7 @@ __all__ = [
     "ContractViolation",
     "LoadedPlugin",
     "PluginConformance",
+    "check_analysis",
     "check_attack",
     "check_corruption",
     "check_dataset",
@@ -45,6 +47,7 @@ __getattr__, __dir__ = lazy_attributes(
         "ContractViolation": "lkadv.testing._errors",
         "LoadedPlugin": "lkadv.testing._plugin",
         "PluginConformance": "lkadv.testing._conformance",
+        "check_analysis": "lkadv.testing._analyses",
         "check_attack": "lkadv.testing._attacks",
         "check_corruption": "lkadv.testing._corruptions",
         "check_dataset": "lkadv.testing._datasets",

@@ -14,6 +14,15 @@ from lkadv.testing._plugin import LoadedPlugin, load_plugin
 __all__ = ["PluginConformance"]
 
 _LOADED: dict[int, LoadedPlugin | ContractViolation] = {}
+_ANALYSED: dict[tuple[int, str], dict[str, str] | ContractViolation] = {}
+_ANALYSIS_ORDER = (
+    "analysis.metadata",
+    "analysis.units",
+    "analysis.rows",
+    "analysis.outputs",
+    "analysis.resume",
+    "analysis.determinism",
+)
 
 
 class PluginConformance:
@@ -33,11 +42,15 @@ class PluginConformance:
         plugin: Entry-point name of the installed plugin, or the plugin object.
         attack_params: Per attack name, parameter overrides that keep the checks fast.
         skip_contracts: ``CONTRACT`` or ``SPEC_NAME:CONTRACT`` -> the reason it does not apply.
+        analysis_model: Mini-zoo model the plugin's analyses are run on.
+        analysis_params: Per analysis name, parameter overrides that keep the checks fast.
     """
 
     plugin: ClassVar[Any] = None
     attack_params: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     skip_contracts: ClassVar[Mapping[str, str]] = {}
+    analysis_model: ClassVar[str] = "fm-replknet"
+    analysis_params: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     @classmethod
     def _loaded(cls) -> LoadedPlugin | ContractViolation:
@@ -81,6 +94,9 @@ class PluginConformance:
         kind, spec, contract = lkadv_case
         loaded = self._loaded()
         assert isinstance(loaded, LoadedPlugin)
+        if kind == "analysis":
+            self._analysis_contract(spec, contract)
+            return
         if kind == "model":
             result = check_model(spec, contracts=[contract], host=loaded.host)
         elif kind == "attack":
@@ -91,3 +107,21 @@ class PluginConformance:
             result = check_dataset(spec, contracts=[contract], host=loaded.host)
         if result[contract].startswith("skipped"):
             pytest.skip(f"{contract}: {result[contract]}")
+
+    def _analysis_contract(self, spec: Any, contract: str) -> None:
+        """Run the analysis once per spec (three runs); report each contract from that outcome."""
+        from lkadv.testing._analyses import check_analysis
+
+        key = (id(self.plugin), spec.name)
+        if key not in _ANALYSED:
+            try:
+                params = self.analysis_params.get(spec.name)
+                _ANALYSED[key] = check_analysis(spec, model=self.analysis_model, params=params)
+            except ContractViolation as exc:
+                _ANALYSED[key] = exc
+        outcome = _ANALYSED[key]
+        if isinstance(outcome, ContractViolation):
+            if outcome.contract == contract:
+                raise outcome
+            if _ANALYSIS_ORDER.index(contract) > _ANALYSIS_ORDER.index(outcome.contract):
+                pytest.skip(f"{contract}: not checked, {outcome.contract} failed first")

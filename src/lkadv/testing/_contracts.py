@@ -12,7 +12,7 @@ from lkadv.errors import ConfigError
 
 __all__ = ["CONTRACTS", "KINDS", "select_contracts"]
 
-KINDS = ("plugin", "model", "attack", "corruption", "dataset")
+KINDS = ("plugin", "model", "attack", "corruption", "dataset", "analysis")
 
 CONTRACTS: Mapping[str, str] = {
     "plugin.loads": "the plugin imports and registers without error, and is listed as ok",
@@ -44,6 +44,12 @@ CONTRACTS: Mapping[str, str] = {
     "dataset.layout": "a missing or empty root fails with a DataError naming the expected layout and the setting",
     "dataset.samples": "ids, int64 labels in range and float32 [0,1] NCHW images at the preprocessing size",
     "dataset.score": "the head maps model logits to [N, num_classes] row by row, keeping gradients",
+    "analysis.metadata": "the AnalysisSpec validates and describes itself as JSON",
+    "analysis.units": "the analysis plans at least one unit on the model it is checked with",
+    "analysis.rows": "rows() turns stored results into a list of dicts (the table)",
+    "analysis.outputs": "the run writes the analysis's figure (SVG, PNG) and table (md, csv, json)",
+    "analysis.resume": "a rerun in the same run directory computes no unit",
+    "analysis.determinism": "two runs with one seed in fresh directories give the same table",
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lkadv.plugins import ENTRY_POINT_GROUP, PluginHost, PluginInfo
-from lkadv.specs import AttackSpec, CorruptionSpec, DatasetSpec, ModelSpec
+from lkadv.specs import AnalysisSpec, AttackSpec, CorruptionSpec, DatasetSpec, ModelSpec
 from lkadv.testing._errors import ContractViolation
 
 __all__ = ["LoadedPlugin", "check_plugin", "load_plugin"]
@@ -26,6 +26,7 @@ class LoadedPlugin:
         attacks: The attack specs it registered.
         corruptions: The corruption specs it registered.
         datasets: The dataset specs it registered.
+        analyses: The analysis specs it registered.
     """
 
     name: str
@@ -35,6 +36,7 @@ class LoadedPlugin:
     attacks: tuple[AttackSpec, ...]
     corruptions: tuple[CorruptionSpec, ...]
     datasets: tuple[DatasetSpec, ...]
+    analyses: tuple[AnalysisSpec, ...] = ()
 
     def specs(self) -> list[tuple[str, Any]]:
         """``(kind, spec)`` of everything checkable it registered."""
@@ -43,6 +45,7 @@ class LoadedPlugin:
             *(("attack", s) for s in self.attacks),
             *(("corruption", s) for s in self.corruptions),
             *(("dataset", s) for s in self.datasets),
+            *(("analysis", s) for s in self.analyses),
         ]
 
 
@@ -83,7 +86,14 @@ def load_plugin(plugin: str | object, *, name: str | None = None) -> LoadedPlugi
         return tuple(s for s in registry if registry.provider(s.name) == key)
 
     loaded = LoadedPlugin(
-        key, host, info, mine(regs.models), mine(regs.attacks), mine(regs.corruptions), mine(regs.datasets)
+        key,
+        host,
+        info,
+        mine(regs.models),
+        mine(regs.attacks),
+        mine(regs.corruptions),
+        mine(regs.datasets),
+        mine(regs.analyses),
     )
     if not info.registered:
         raise ContractViolation("plugin.registers", f"plugin {key!r} registered nothing (hooks: {info.hooks})")
@@ -96,7 +106,7 @@ def check_plugin(
     attack_params: Mapping[str, Mapping[str, Any]] | None = None,
     skip: Iterable[str] = (),
 ) -> dict[str, dict[str, str]]:
-    """Load a plugin and check every model, attack, corruption and dataset it registers.
+    """Load a plugin and check every model, attack, corruption, dataset and analysis it registers.
 
     Args:
         plugin: Entry-point name or plugin object (see :func:`load_plugin`).
@@ -110,6 +120,7 @@ def check_plugin(
     Raises:
         ContractViolation: On the first broken contract.
     """
+    from lkadv.testing._analyses import check_analysis
     from lkadv.testing._attacks import check_attack
     from lkadv.testing._contracts import select_contracts
     from lkadv.testing._corruptions import check_corruption
@@ -123,6 +134,8 @@ def check_plugin(
         "attack": lambda spec, cs: check_attack(spec, contracts=cs, params=(attack_params or {}).get(spec.name)),
         "corruption": lambda spec, cs: check_corruption(spec, contracts=cs),
         "dataset": lambda spec, cs: check_dataset(spec, contracts=cs, host=loaded.host),
+        # An analysis is checked by running it (on fm-replknet): all its contracts at once.
+        "analysis": lambda spec, cs: {c: r for c, r in check_analysis(spec).items() if c in cs},
     }
     report: dict[str, dict[str, str]] = {}
     for kind, spec in loaded.specs():

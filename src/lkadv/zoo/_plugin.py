@@ -78,6 +78,7 @@ def lkadv_register_models(registry: Registry[ModelSpec]) -> None:
                 clean_accuracy_on="fashion-mnist test (10,000 images)" if meta else None,
                 description=entry.description,
                 source="lkadv mini zoo (python -m lkadv.zoo)",
+                anatomy="lkadv.zoo._anatomy:zoo_anatomy",
             )
         )
     registry.register_preset("mini-zoo", "tag:mini-zoo", description="every Fashion-MNIST mini-zoo model")

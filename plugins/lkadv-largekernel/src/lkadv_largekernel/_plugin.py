@@ -69,6 +69,7 @@ def spec_for(entry: WeightsEntry) -> ModelSpec:
         description=f"{arch.description}; {res}; published top-1 {entry.top1:g}%"
         + (f"; {entry.note}" if entry.note else ""),
         source=f"{entry.filename} from " + "; ".join(s.page for s in entry.sources),
+        anatomy="lkadv_largekernel._anatomy:anatomy",
     )
 
 
