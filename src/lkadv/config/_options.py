@@ -75,7 +75,11 @@ class RunOptions:
         batch_size: Batch size (default: the dataset's).
         shard_size: Samples per unit of work and storage (default: batch size).
         run_dir: Run directory holding the ledger.
-        executor: Executor name.
+        executor: Executor name (``auto``: ``processes`` when more than one GPU is
+            visible and the device is ``auto``, else ``local``).
+        devices: Devices of a multi-worker executor, one worker each: ``auto``
+            (every visible GPU), ``cuda:0,cuda:1``, ``cpu,cpu``.
+        ray_address: Ray cluster for ``--executor ray`` (default: ``RAY_ADDRESS``, else a local instance).
         data_roots: Dataset roots by dataset name (from the config file's ``[data]``).
         strict_plugins: Fail on any plugin error.
         subset: A named fixed subset instead of ``--limit``: ``fixed-5k`` (5,000
@@ -106,7 +110,9 @@ class RunOptions:
     batch_size: int | None = None
     shard_size: int | None = None
     run_dir: Path = Path("lkadv-runs")
-    executor: str = "local"
+    executor: str = "auto"
+    devices: str = "auto"
+    ray_address: str | None = None
     data_roots: Mapping[str, str] = field(default_factory=dict)
     strict_plugins: bool = False
     subset: str | None = None
@@ -280,6 +286,8 @@ _CONVERTERS: dict[str, Any] = {
     "shard_size": lambda v, s: _int(v, s, 1),
     "run_dir": lambda v, s: _run_dir(v, s),
     "executor": lambda v, s: str(v).strip(),
+    "devices": lambda v, s: str(v).strip(),
+    "ray_address": _optional_selector,
     "data_roots": lambda v, s: _roots(v, s),
     "strict_plugins": parse_bool,
     "subset": _optional_selector,

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
 
-from lkadv._imports import resolve
 from lkadv.attacks._switches import check_switches
 from lkadv.config import RunOptions
 from lkadv.errors import ConfigError
 from lkadv.executors._base import Executor, UnitOutcome
+from lkadv.executors._factory import make_executor
 from lkadv.executors._identify import Identified, identify_models
 from lkadv.metrics import Summary, summarize
 from lkadv.planner import Cell, Plan, Unit, make_plan
@@ -242,9 +242,7 @@ def dry_run(options: RunOptions, *, host: PluginHost | None = None) -> DryRun:
     """
     host = host or PluginHost(strict=options.strict_plugins)
     plan, identities = _identified_plan(options, host)
-    spec = host.registries.executors.get(options.executor)
-    factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-    factory(device=options.device)  # the device is checked as the run would check it
+    make_executor(host, options)  # the devices are checked as the run would check them
     done: set[tuple[str, int]] = set()
     if (options.run_dir / LEDGER_FILE).is_file():
         with Ledger(options.run_dir) as ledger:
@@ -301,9 +299,7 @@ def run(
     shown = progress if not isinstance(progress, bool) else None
     host = host or PluginHost(strict=options.strict_plugins)
     plan, identities = _identified_plan(options, host)
-    spec = host.registries.executors.get(options.executor)
-    factory = resolve(spec.factory) if isinstance(spec.factory, str) else spec.factory
-    executor: Executor = factory(device=options.device)
+    executor: Executor = make_executor(host, options)
     device = getattr(executor, "device", options.device)
     plugins = {name: f"{p.version} ({p.status})" for name, p in host.plugins.items()}
     with Ledger(options.run_dir, create=True, lock=True) as ledger:

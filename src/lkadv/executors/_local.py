@@ -134,6 +134,18 @@ class LocalExecutor:
     def __init__(self, device: str = "auto") -> None:
         self.device = pick_device(device)
         self._extras: Any = None
+        self.reraise: tuple[type[BaseException], ...] = ()
+        """Errors that leave :meth:`run` instead of failing a cell (a worker halves its batch on OOM)."""
+        self._kept: tuple[tuple[str, ...], _Models] | None = None
+
+    def _models(self, plan: Plan, head: Any, events: Events) -> _Models:
+        # Models are kept between runs of the same cells: a worker handed task after task builds each once.
+        cells = tuple(c.key for c in plan.cells)
+        if self._kept is None or self._kept[0] != cells:
+            self._kept = (cells, _Models(self.device, plan.options.precision, head, events, plan))
+        models = self._kept[1]
+        models._events, models._plan = events, plan
+        return models
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
         """Compute every pending unit of ``plan``, shard by shard."""
@@ -141,7 +153,7 @@ class LocalExecutor:
         head_fn = resolve(head) if isinstance(head, str) else head
         extras_ref = plan.dataset.extras
         self._extras = resolve(extras_ref) if isinstance(extras_ref, str) else extras_ref
-        models = _Models(self.device, plan.options.precision, head_fn, events, plan)
+        models = self._models(plan, head_fn, events)
         failed: set[str] = set()
         cells_by_model: dict[str, list[Cell]] = {}
         for cell in plan.cells:
@@ -177,6 +189,8 @@ class LocalExecutor:
                     try:
                         self._probe(attack_model, score_model, x, y, _clean_cell(cells), events)
                     except Exception as exc:  # the model's own forward failed: its cells fail, the run goes on
+                        if isinstance(exc, self.reraise):
+                            raise
                         if plan.options.strict_plugins and not isinstance(exc, LkadvError):
                             raise
                         for cell in cells:
@@ -206,6 +220,8 @@ class LocalExecutor:
                             )
                             out, info = attack_unit(ctx, unit, x, y, clean, prev)
                     except Exception as exc:  # plugin code (model, attack, corruption): only this cell fails
+                        if isinstance(exc, self.reraise):
+                            raise
                         if plan.options.strict_plugins and not isinstance(exc, LkadvError):
                             raise
                         failed.add(cell.key)
