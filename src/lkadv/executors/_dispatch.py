@@ -161,6 +161,9 @@ class _Driver:
         # Exactly once: a unit recomputed after its first result arrived (a retry) is not committed again.
         if (key, shard) not in self.left:
             return
+        lost = self.attempts.get((key, shard), 0)
+        if lost:  # the record says this unit was started again after its worker was lost
+            outcome.info["attempts"] = lost + 1
         self.events.unit_finished(self.unit(self.cells[key], shard), outcome)
         self.left.discard((key, shard))
         self.received[(key, shard)] = outcome.outcomes

@@ -187,7 +187,9 @@ class LocalExecutor:
                 ):
                     probed.add(model.name)
                     try:
-                        self._probe(attack_model, score_model, x, y, _clean_cell(cells), events)
+                        # One batch: the probe must fit wherever a batch fits (a worker halves it on OOM).
+                        b = plan.batch_size
+                        self._probe(attack_model, score_model, x[:b], y[:b], _clean_cell(cells), events)
                     except Exception as exc:  # the model's own forward failed: its cells fail, the run goes on
                         if isinstance(exc, self.reraise):
                             raise
