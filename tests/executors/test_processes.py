@@ -39,9 +39,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
 
 @pytest.mark.slow
 def test_two_cpu_workers_give_the_local_outcomes_of_a_reduced_main_job(tmp_path: Path) -> None:
-    # The main job (tests/test_main_job_digest.py) on 40 of its 500 samples in 2 shards: the full job
+    # The main job (tests/test_main_job_digest.py) on 20 of its 500 samples in 2 shards: the full job
     # takes minutes on this 2-core machine. Every model of the mini zoo, clean and PGD at every eps.
-    job = {"models": "all", "attacks": "pgd", "limit": "40", "shard_size": "20"}
+    job = {"models": "all", "attacks": "pgd", "limit": "20", "shard_size": "10"}
     outcomes = []
     for executor in ("local", "processes"):
         options = load_options(

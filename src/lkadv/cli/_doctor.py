@@ -1,4 +1,4 @@
-"""``lkadv doctor``: versions, device, precision support, datasets and plugins."""
+"""``lkadv doctor``: versions, devices, precision support, datasets, executors and plugins."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     """Show versions, device, precision support, dataset roots and plugin status."""
     import torch
 
-    from lkadv.executors import pick_device, precision_support
+    from lkadv.executors import executor_status, pick_device, precision_support
     from lkadv.store import package_versions
 
     host = get_host(ctx, warn=not as_json)
@@ -59,6 +59,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         "torch_threads": torch.get_num_threads(),
         "precision": precision_support(device),
         "datasets": _datasets(host),
+        "executors": executor_status([spec.name for spec in host.registries.executors]),
         "plugins": {p.name: p.status + (f": {p.errors[0]}" if p.errors else "") for p in host.plugins.values()},
         "checks": [vars(c) for c in host.collect("lkadv_doctor_checks")],
     }
@@ -79,6 +80,13 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
             *(as_text(v) for v in (row["name"], row["status"], row["root"] or "-", row["source"])),
             as_text(row.get("images", "-")),
         )
+    out_console.print(table)
+    table = Table(title="executors", title_justify="left")
+    for col in ("executor", "available", "detail"):
+        table.add_column(col)
+    for name, row in report["executors"].items():
+        ok = as_text("yes", "green") if row["available"] else as_text("no", "red")
+        table.add_row(as_text(name), ok, as_text(row["detail"]))
     out_console.print(table)
     sections: dict[str, list[dict[str, str]]] = {}
     for check in report["checks"]:

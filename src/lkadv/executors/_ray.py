@@ -201,6 +201,9 @@ class RayExecutor:
         if missing is not None:
             raise ConfigError(f"--executor ray: {missing}")
         self.devices, self.address = devices.strip().lower(), address
+        items = [d.strip() for d in self.devices.split(",") if d.strip()]
+        if self.devices != "auto" and any(d != "cpu" for d in items):
+            raise ConfigError(f"--devices {devices!r} with --executor ray: use auto (one actor per GPU) or cpu,cpu")
         self.settings = settings or retry_settings()
         self._owned = False
         self.device = self._connect()
@@ -225,10 +228,7 @@ class RayExecutor:
         import ray
 
         if self.devices != "auto":
-            items = [d.strip() for d in self.devices.split(",") if d.strip()]
-            if any(d != "cpu" for d in items):
-                raise ConfigError(f"--devices {self.devices!r} with --executor ray: use auto (one actor per GPU) or cpu,cpu")
-            return len(items), False
+            return len([d for d in self.devices.split(",") if d.strip()]), False
         gpus = int(ray.cluster_resources().get("GPU", 0))
         return (gpus, True) if gpus else (1, False)
 
