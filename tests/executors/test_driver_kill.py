@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.executors.scale_helpers import per_sample, same_arrays, toy_run
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGS = ["run", "-m", "tag:toy", "-d", "toy", "-a", "pgd", "--shard-size", "100", "-q"]
@@ -24,9 +23,9 @@ def _units(run_dir: Path) -> int:
         return int(db.execute("SELECT COUNT(*) FROM units").fetchone()[0])
 
 
-def _lkadv(run_dir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+def _lkadv(run_dir: Path, env: dict[str, str], executor: str = "processes") -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "lkadv", "-p", "tests.toy_plugin", *ARGS, "--run-dir", str(run_dir)]
-    command += ["--executor", "processes", "--devices", "cpu,cpu"]
+    command += ["--executor", executor, "--devices", "cpu,cpu"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), **env}
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -46,12 +45,30 @@ def test_a_killed_driver_is_resumed_by_the_next_run(tmp_path: Path) -> None:
     out, err = again.communicate()
     assert again.returncode == 0, err
     assert _units(run_dir) == TOTAL
-    reference = per_sample(toy_run(tmp_path / "local", "toy-0,toy-1"))
+    # The same job uninterrupted, by the local executor through the same command.
+    local = _lkadv(tmp_path / "local", {}, "local")
+    assert local.communicate() and local.returncode == 0
+    assert _table(run_dir) == _table(tmp_path / "local")
+    assert _statuses(run_dir) == ["interrupted", "done"]
+
+
+def _table(run_dir: Path) -> dict[tuple[str, str], list[tuple[int, int, int]]]:
+    """Per-sample (correct, pred, attacked) by (model, threat label) of the latest run."""
     from lkadv.store import Ledger
 
     with Ledger(run_dir) as ledger:
-        runs = ledger.runs()
-    assert [r["status"] for r in runs][-1] == "done"
-    resumed = toy_run(run_dir, "toy-0,toy-1", "processes", devices="cpu,cpu")
-    assert (resumed.computed_units, resumed.reused_units) == (0, TOTAL)
-    assert same_arrays(per_sample(resumed), reference) == []
+        run_id = ledger.runs()[-1]["id"]
+        return {
+            (c.model, c.threat_label): [
+                (int(a), int(b), int(d)) for a, b, d in zip(o.correct, o.pred, o.attacked, strict=True)
+            ]
+            for c in ledger.cells(run_id)
+            for o in [ledger.outcomes(c.key)]
+        }
+
+
+def _statuses(run_dir: Path) -> list[str]:
+    from lkadv.store import Ledger
+
+    with Ledger(run_dir) as ledger:
+        return [r["status"] for r in ledger.runs()]
