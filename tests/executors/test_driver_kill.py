@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[2]
 ARGS = ["run", "-m", "tag:toy", "-d", "toy", "-a", "pgd", "--shard-size", "100", "-q"]
 TOTAL = 2 * 4 * 4  # models x (clean + 3 eps) x shards
@@ -42,7 +41,7 @@ def test_a_killed_driver_is_resumed_by_the_next_run(tmp_path: Path) -> None:
     proc.communicate()
     assert _units(run_dir) == 5
     again = _lkadv(run_dir, {})
-    out, err = again.communicate()
+    _, err = again.communicate()
     assert again.returncode == 0, err
     assert _units(run_dir) == TOTAL
     # The same job uninterrupted, by the local executor through the same command.

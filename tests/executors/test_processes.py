@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_unit_costs_that_unit_only(tmp_path: Path, reference
     infos = unit_infos(result)
     retried = {unit: info["attempts"] for unit, info in infos.items() if "attempts" in info}
     assert len(retried) == 1 and next(iter(retried.values())) == 2, retried
-    (model, label, _), = retried
+    ((model, label, _),) = retried
     assert model == "fault-kill" and label != "clean"
     with Ledger(result.run_dir) as ledger:  # one row per unit: nothing was committed twice
         assert ledger.db.execute("SELECT COUNT(*) FROM units").fetchone()[0] == 32

@@ -7,9 +7,9 @@ from lkadv._lazy import lazy_attributes
 if TYPE_CHECKING:
     from lkadv.executors._availability import executor_status
     from lkadv.executors._base import Events, Executor, Lookup, UnitOutcome
+    from lkadv.executors._device import pick_device, precision_support
     from lkadv.executors._devices import parse_devices, visible_gpus
     from lkadv.executors._dispatch import Settings
-    from lkadv.executors._device import pick_device, precision_support
     from lkadv.executors._driver import DryRun, Progress, RunResult, dry_run, run
     from lkadv.executors._local import LocalExecutor, score
     from lkadv.executors._processes import ProcessesExecutor

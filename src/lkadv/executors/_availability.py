@@ -28,6 +28,8 @@ def executor_status(names: list[str]) -> dict[str, dict[str, Any]]:
         "auto": (True, "picks processes (more than one GPU visible)" if gpus > 1 else "picks local (at most one GPU)"),
     }
     return {
-        name: dict(zip(("available", "detail"), known.get(name, (True, "registered by a plugin; not checked")), strict=True))
+        name: dict(
+            zip(("available", "detail"), known.get(name, (True, "registered by a plugin; not checked")), strict=True)
+        )
         for name in names
     }

@@ -123,7 +123,8 @@ class _Driver:
     def fail(self, cell: Cell, error: str) -> None:
         """Fail a cell and the cells that build on it; none of their units stays pending."""
         for target, why in [(cell, error)] + [
-            (dep, f"not run: it builds on {cell.threat.label}, which failed") for dep in dependents(self.plan.cells, cell)
+            (dep, f"not run: it builds on {cell.threat.label}, which failed")
+            for dep in dependents(self.plan.cells, cell)
         ]:
             if target.key in self.failed:
                 continue

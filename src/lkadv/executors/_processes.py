@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import pickle
@@ -113,11 +114,9 @@ class ProcessPool:
         self._spawn(worker)
 
     def close(self) -> None:
-        for proc, conn in self._procs.values():
-            try:
+        for _, conn in self._procs.values():
+            with contextlib.suppress(OSError, ValueError):  # a dead worker's pipe is closed: nothing to tell it
                 conn.send(None)
-            except (OSError, ValueError):
-                pass
         for proc, conn in self._procs.values():
             proc.join(timeout=30)
             if proc.is_alive():
@@ -133,7 +132,10 @@ def retry_settings() -> Settings:
         ConfigError: If either is not a positive number.
     """
     values: dict[str, Any] = {}
-    for name, field, kind in (("LKADV_MAX_ATTEMPTS", "max_attempts", int), ("LKADV_HANG_SECONDS", "hang_seconds", float)):
+    for name, field, kind in (
+        ("LKADV_MAX_ATTEMPTS", "max_attempts", int),
+        ("LKADV_HANG_SECONDS", "hang_seconds", float),
+    ):
         raw = os.environ.get(name)
         if raw is None:
             continue

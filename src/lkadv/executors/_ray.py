@@ -54,6 +54,13 @@ def _check_reachable(address: str) -> None:
         ) from exc
 
 
+def _cluster_gpus() -> int:
+    import ray
+
+    resources: Any = ray.cluster_resources  # untyped in Ray's stubs
+    return int(resources().get("GPU", 0))
+
+
 class _Actor:
     """What each Ray actor runs: a :class:`~lkadv.executors._worker.WorkerState` on its GPU or CPU."""
 
@@ -114,7 +121,9 @@ class RayPool:
         import ray
 
         resources = {"num_gpus": 1} if self.gpu else {"num_cpus": 1}
-        remote = ray.remote(max_restarts=-1, max_task_retries=0, **resources)(_Actor)
+        # Restarted by Ray when its process or node is lost; the driver re-queues the task itself.
+        decorate: Any = ray.remote
+        remote = decorate(max_restarts=-1, max_task_retries=0, **resources)(_Actor)
         # Held for the pool's life: a restarted actor is built again from this same object.
         self._plan_ref = ray.put(self.plan)
         self._actors = [remote.remote(self._plan_ref) for _ in range(self.count)]
@@ -220,16 +229,16 @@ class RayExecutor:
             try:
                 ray.init(address=address or None, ignore_reinit_error=True, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise ConfigError(f"--executor ray: cannot connect to Ray at {address or 'a local instance'}: {exc}") from exc
+                raise ConfigError(
+                    f"--executor ray: cannot connect to Ray at {address or 'a local instance'}: {exc}"
+                ) from exc
             self._owned = True
-        return f"ray ({int(ray.cluster_resources().get('GPU', 0))} GPU)"
+        return f"ray ({_cluster_gpus()} GPU)"
 
     def _layout(self) -> tuple[int, bool]:
-        import ray
-
         if self.devices != "auto":
             return len([d for d in self.devices.split(",") if d.strip()]), False
-        gpus = int(ray.cluster_resources().get("GPU", 0))
+        gpus = _cluster_gpus()
         return (gpus, True) if gpus else (1, False)
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:

@@ -117,4 +117,3 @@ def dependents(cells: Sequence[Cell], failed: Cell) -> list[Cell]:
         for c in same
         if c.threat.kind == "attack" and c.threat.family == failed.threat.family and (c.threat.eps or 0.0) > eps
     ]
-
