@@ -30,6 +30,7 @@ class Recorder:
     def __init__(self) -> None:
         self.commits: list[tuple[str, int, Any]] = []
         self.failures: dict[str, str] = {}
+        self.shown: list[tuple[str, str]] = []
 
     def unit_finished(self, unit: Any, outcome: Any) -> None:
         self.commits.append((unit.cell.key, unit.shard, outcome))
@@ -54,6 +55,9 @@ class Recorder:
 
     def network(self, model: Any) -> None:
         return None
+
+    def worker_status(self, worker: str, text: str) -> None:
+        self.shown.append((worker, text))
 
     def table(self) -> dict[tuple[str, int], list[int]]:
         return {(k, s): o.outcomes.pred.tolist() for k, s, o in self.commits}
@@ -188,3 +192,12 @@ def test_a_unit_that_kills_every_worker_fails_its_cell_and_what_builds_on_it(pla
     assert "tried 3 times" in events.failures[first.key] and "fake SIGKILL" in events.failures[first.key]
     assert {k for k, _, _ in events.commits} == {c.key for c in plan.cells} - toy0
     assert all(np.array_equal(p, local_table[ks]) for ks, p in events.table().items())
+
+
+def test_the_display_hears_each_workers_model_cell_and_rate(plan):
+    events, _ = _drive(plan, {})
+    assert {w for w, _ in events.shown} == {"fake0", "fake1"}
+    models = {c.model.name for c in plan.cells}
+    for _, text in events.shown:
+        model, _, rest = text.partition(" / ")
+        assert model in models and rest.endswith("img/s"), text

@@ -85,6 +85,8 @@ class _Driver:
         self.failed: set[str] = set()
         self.received: dict[tuple[str, int], Any] = {}
         self.stillborn = 0
+        self.began: dict[int, float] = {}
+        self.samples: dict[int, int] = {}
 
     def unit(self, cell: Cell, shard: int) -> Unit:
         start, stop = self.plan.shard_bounds(shard)
@@ -119,6 +121,8 @@ class _Driver:
             self.idle.discard(worker)
             self.busy[worker], self.held[worker] = task, task.model
             self.seen[worker] = self.settings.clock()
+            self.began.setdefault(worker, self.seen[worker])
+            self.show(worker, self.cells[task.keys[0]].threat.label)
 
     def fail(self, cell: Cell, error: str) -> None:
         """Fail a cell and the cells that build on it; none of their units stays pending."""
@@ -141,7 +145,8 @@ class _Driver:
             self.held[worker] = None
             self.stillborn = 0
         elif kind == "unit":
-            self.commit(message[1], message[2], message[3])
+            if self.commit(message[1], message[2], message[3]):
+                self.samples[worker] = self.samples.get(worker, 0) + len(message[3].outcomes)
         elif kind == "info":
             self.events.cell_info(self.cells[message[1]], message[2])
         elif kind == "failed":
@@ -151,6 +156,7 @@ class _Driver:
         elif kind == "step":
             key, shard, *rest = message[1:]
             self.events.unit_step(self.unit(self.cells[key], shard), *rest)
+            self.show(worker, self.cells[key].threat.label)
         elif kind == "done":
             self.finished(worker)
         elif kind == "error":
@@ -158,16 +164,28 @@ class _Driver:
         elif kind == "dead":
             self.lost(worker, str(message[1]), replace=True)
 
-    def commit(self, key: str, shard: int, outcome: UnitOutcome) -> None:
+    def show(self, worker: int, label: str) -> None:
+        """Tell the display what a worker is doing (device, model, cell) and its rate so far."""
+        shown = getattr(self.events, "worker_status", None)  # events without a display lack it
+        task = self.busy.get(worker)
+        if shown is None or task is None:
+            return
+        elapsed = self.settings.clock() - self.began.get(worker, 0.0)
+        rate = self.samples.get(worker, 0) / elapsed if elapsed > 0 else 0.0
+        shown(self.pool.name(worker), f"{task.model} / {label}, shard {task.shard + 1}: {rate:.1f} img/s")
+
+    def commit(self, key: str, shard: int, outcome: UnitOutcome) -> bool:
+        """Commit a unit's result unless it is already committed; whether it was."""
         # Exactly once: a unit recomputed after its first result arrived (a retry) is not committed again.
         if (key, shard) not in self.left:
-            return
+            return False
         lost = self.attempts.get((key, shard), 0)
         if lost:  # the record says this unit was started again after its worker was lost
             outcome.info["attempts"] = lost + 1
         self.events.unit_finished(self.unit(self.cells[key], shard), outcome)
         self.left.discard((key, shard))
         self.received[(key, shard)] = outcome.outcomes
+        return True
 
     def finished(self, worker: int) -> None:
         task = self.busy.pop(worker)

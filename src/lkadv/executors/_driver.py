@@ -168,6 +168,12 @@ class _Events:
         if step is not None:
             step(unit, stage, stage_index, stages, done, total)
 
+    def worker_status(self, worker: str, text: str) -> None:
+        # A multi-worker executor's line per worker; displays written before workers existed lack it.
+        show = getattr(self.progress, "worker", None)
+        if show is not None:
+            show(worker, text)
+
     def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
         self.ledger.save_progress(unit.cell.key, unit.shard, stages_done, state)
 
