@@ -17,7 +17,7 @@ from tests.executors import fault_plugin
 TOY = {"dataset": "toy", "attacks": "pgd", "shard_size": "100"}
 
 
-def toy_run(run_dir: Path, models: str, executor: str = "local", **more: str) -> RunResult:
+def toy_run(run_dir: Path, models: str, executor: str = "local", **more: Any) -> RunResult:
     """A run on the toy dataset (400 samples, 4 shards, clean + PGD at 3 eps) with the fault models loaded."""
     host = PluginHost(entry_points=False, extra=[("toy", toy_plugin), ("fault", fault_plugin)])
     settings = {**TOY, "models": models, "executor": executor, "run_dir": str(run_dir), **more}

@@ -108,3 +108,27 @@ def test_a_resumed_run_computes_nothing_twice(tmp_path: Path) -> None:
     first = toy_run(tmp_path / "run", "toy-0", "processes", **TWO_CPUS)
     again = toy_run(tmp_path / "run", "toy-0", "processes", **TWO_CPUS)
     assert (first.computed_units, again.computed_units, again.reused_units) == (16, 0, 16)
+
+
+@pytest.mark.slow
+def test_staged_attacks_and_corruptions_give_the_local_outcomes(tmp_path: Path) -> None:
+    # AutoAttack and worst-of run in stages (saved through the driver); corruptions are seeded per shard.
+    job = {
+        "attacks": "autoattack,worst-of",
+        "attack_params": {
+            "autoattack": {"version": "custom", "attacks": "apgd-ce+apgd-dlr", "iterations": 4},
+            "worst-of": {"members": "fgsm+pgd:steps=5"},
+        },
+        "eps": "0.03,0.1",
+        "corruptions": "gaussian_noise,defocus_blur",
+        "severities": "1,5",
+        "limit": "96",
+        "shard_size": "48",
+    }
+    local = toy_run(tmp_path / "local", "toy-0,toy-1", **job)
+    spread = toy_run(tmp_path / "processes", "toy-0,toy-1", "processes", devices="cpu,cpu", **job)
+    assert not local.failures and not spread.failures, (local.failures, spread.failures)
+    assert len(spread.plan.cells) == 2 * (1 + 4 + 4) and spread.computed_units == 2 * len(spread.plan.cells)
+    assert same_arrays(per_sample(local), per_sample(spread)) == []
+    stages = [info.get("stages") for info in unit_infos(spread).values()]
+    assert sum(bool(s) for s in stages) == 2 * 2 * 4  # every attack unit reports its stages

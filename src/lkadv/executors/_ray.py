@@ -215,25 +215,25 @@ class RayExecutor:
             raise ConfigError(f"--devices {devices!r} with --executor ray: use auto (one actor per GPU) or cpu,cpu")
         self.settings = settings or retry_settings()
         self._owned = False
-        self.device = self._connect()
-
-    def _connect(self) -> str:
         import os
 
+        self._target = self.address or os.environ.get("RAY_ADDRESS")
+        if self._target:  # checked now, before the run directory is written; joined only when the run starts
+            _check_reachable(self._target)
+        self.device = f"ray ({self._target or 'local instance'})"
+
+    def _connect(self) -> None:
         import ray
 
-        if not ray.is_initialized():
-            address = self.address or os.environ.get("RAY_ADDRESS")
-            if address:
-                _check_reachable(address)
-            try:
-                ray.init(address=address or None, ignore_reinit_error=True, log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise ConfigError(
-                    f"--executor ray: cannot connect to Ray at {address or 'a local instance'}: {exc}"
-                ) from exc
-            self._owned = True
-        return f"ray ({_cluster_gpus()} GPU)"
+        if ray.is_initialized():
+            return
+        try:
+            ray.init(address=self._target or None, ignore_reinit_error=True, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ConfigError(
+                f"--executor ray: cannot connect to Ray at {self._target or 'a local instance'}: {exc}"
+            ) from exc
+        self._owned = True
 
     def _layout(self) -> tuple[int, bool]:
         if self.devices != "auto":
@@ -243,8 +243,9 @@ class RayExecutor:
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
         """Compute every pending unit on Ray actors; the driver commits each."""
-        count, gpu = self._layout()
+        self._connect()
         try:
+            count, gpu = self._layout()
             drive(plan, pending, lookup, events, RayPool(plan, count, gpu), self.settings)
         finally:
             if self._owned:
