@@ -15,7 +15,7 @@ from lkadv.executors._base import Events, Lookup
 from lkadv.executors._devices import parse_devices
 from lkadv.executors._dispatch import Settings, drive
 from lkadv.executors._spawned import worker_main
-from lkadv.executors._tasks import Task
+from lkadv.executors._tasks import Task, make_tasks
 from lkadv.planner import Plan
 
 __all__ = ["ProcessPool", "ProcessesExecutor", "retry_settings"]
@@ -53,7 +53,8 @@ class ProcessPool:
         cpus = os.cpu_count() or 1
         import torch
 
-        self._threads = max(1, min(torch.get_num_threads(), cpus // max(1, devices.count("cpu") or 1)))
+        # The CPU cores are shared out among the workers (CPU workers compute on them, GPU workers feed).
+        self._threads = max(1, min(torch.get_num_threads(), cpus // max(1, len(devices))))
         self._procs: dict[int, tuple[BaseProcess, Connection]] = {}
         self._dead: set[int] = set()
 
@@ -169,5 +170,5 @@ class ProcessesExecutor:
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
         """Compute every pending unit on the worker processes; the driver commits each."""
-        workers = min(len(self.devices), len({(key, shard) for key, shard in pending}))
+        workers = min(len(self.devices), len(make_tasks(plan, pending)))  # no idle worker spawned for nothing
         drive(plan, pending, lookup, events, ProcessPool(self.devices[: max(1, workers)], plan), self.settings)
