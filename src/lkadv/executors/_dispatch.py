@@ -70,6 +70,8 @@ class Settings:
 
 
 class _Driver:
+    """The state of one run's loop: the queue, who holds what, attempts, what is still pending."""
+
     def __init__(
         self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events, pool: Pool, settings: Settings
     ) -> None:
@@ -98,7 +100,9 @@ class _Driver:
         for cell in self.plan.cells:
             if cell.model.name != task.model:
                 continue
-            known = self.received.get((cell.key, task.shard)) or self.lookup(cell, task.shard)
+            known = self.received.get((cell.key, task.shard))
+            if known is None:
+                known = self.lookup(cell, task.shard)
             if known is not None:
                 task.stored[cell.key] = known
             task.info[cell.key] = self.events.stored_info(cell)
