@@ -5,7 +5,9 @@ itself with SIGKILL at its Nth forward pass, once: the first process to get
 there creates a marker file, and no later process kills itself. ``fault-crash``
 kills its process at every forward pass in a worker. ``fault-oom`` raises
 torch's OutOfMemoryError for batches larger than 32 samples, as a small GPU
-would. The settings travel in the models' factory arguments (picked up from
+would. ``fault-unseeded`` gets other weights in every process that builds
+it, as a factory that forgets to seed its initialisation. The settings
+travel in the models' factory arguments (picked up from
 ``LKADV_FAULT_DIR`` when the plugin is registered), so spawned workers and Ray
 actors see them without any other set-up. The driver never runs a forward
 pass, only builds the model to identify it, so only workers die.
@@ -54,7 +56,9 @@ class Faulty(torch.nn.Module):
 
 
 def faulty(seed: int, mode: str, marker: str, at: int) -> torch.nn.Module:
-    """The factory (module-level, so workers can import it)."""
+    """The factory (module-level, so workers can import it); ``unseeded`` builds other weights in each process."""
+    if mode == "unseeded":
+        seed = os.getpid()
     return Faulty(seed, mode, marker, at)
 
 
@@ -62,7 +66,7 @@ def faulty(seed: int, mode: str, marker: str, at: int) -> torch.nn.Module:
 def lkadv_register_models(registry):
     folder = Path(os.environ.get("LKADV_FAULT_DIR", "/nonexistent"))
     at = int(os.environ.get("LKADV_FAULT_AT", "30"))
-    for mode in ("kill", "crash", "oom"):
+    for mode in ("kill", "crash", "oom", "unseeded"):
         registry.register(
             ModelSpec(
                 name=f"fault-{mode}",

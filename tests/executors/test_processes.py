@@ -132,3 +132,12 @@ def test_staged_attacks_and_corruptions_give_the_local_outcomes(tmp_path: Path) 
     assert same_arrays(per_sample(local), per_sample(spread)) == []
     stages = [info.get("stages") for info in unit_infos(spread).values()]
     assert sum(bool(s) for s in stages) == 2 * 2 * 4  # every attack unit reports its stages
+
+
+def test_a_worker_that_builds_other_weights_than_the_driver_keyed_fails_those_cells(tmp_path: Path) -> None:
+    # The cells are keyed on the weights the driver loaded; a result from other weights would be a wrong number.
+    result = toy_run(tmp_path / "run", "fault-unseeded,toy-1", "processes", devices="cpu", attacks="none")
+    unseeded = {c.key for c in result.plan.cells if c.model.name == "fault-unseeded"}
+    assert set(result.failures) == unseeded
+    assert all("other weights or code than the driver identified" in e for e in result.failures.values())
+    assert result.computed_units == 4  # toy-1's clean cell, every shard
