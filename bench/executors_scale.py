@@ -8,6 +8,8 @@ every GPU), each in a fresh run directory, in this process, alternating for
 and the ratio processes / local. Worker start-up (spawn, imports, each worker
 building the models it runs) is inside the processes time, as a user pays it.
 
+Worker start-up (spawn, imports, the plan unpickled) is then timed on its own.
+
 Part 2, scheduling overhead: the driver loop (tasks, messages, the ledger
 commit of every unit) against a pool whose workers answer at once with
 outcomes computed beforehand, so only the driver's own work is timed, in
@@ -99,6 +101,22 @@ def _overhead(result: RunResult, run_dir: Path) -> float:
     return 1000 * seconds / len(pending)
 
 
+def _startup(result: RunResult, devices: str) -> float:
+    """Seconds from spawning the workers to every one of them ready (imports, plan unpickled)."""
+    from lkadv.executors import parse_devices
+    from lkadv.executors._processes import ProcessPool
+
+    pool = ProcessPool(parse_devices(devices), result.plan)
+    t0 = time.perf_counter()
+    ready = 0
+    count = pool.start()
+    while ready < count:
+        ready += sum(message[0] == "ready" for _, message in pool.receive(None))
+    seconds = time.perf_counter() - t0
+    pool.close()
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=60)
@@ -123,6 +141,8 @@ def main() -> None:
             print(f"  {executor:<10} {wall:7.1f} s  {images / wall:8.1f} img/s")
         ratio = statistics.median(walls["local"]) / statistics.median(walls["processes"])
         print(f"  speed-up processes / local: {ratio:.2f}x")
+        startup = _startup(last["local"], args.devices)
+        print(f"  of which worker start-up (spawn to ready, in parallel): {startup:.1f} s")
         per_unit = 1000 * statistics.median(walls["local"]) / units
         overhead = _overhead(last["local"], Path(tmp) / "overhead")
         print(f"scheduling overhead: {overhead:.2f} ms per unit (driver loop + commit)")
