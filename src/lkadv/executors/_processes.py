@@ -119,7 +119,8 @@ class ProcessPool:
             with contextlib.suppress(OSError, ValueError):  # a dead worker's pipe is closed: nothing to tell it
                 conn.send(None)
         for proc, conn in self._procs.values():
-            proc.join(timeout=30)
+            # An idle worker exits at once; one still busy (the driver was interrupted) has nobody to report to.
+            proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
                 proc.join()

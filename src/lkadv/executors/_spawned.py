@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -38,6 +39,8 @@ def worker_main(conn: Connection, device: str, plan_blob: bytes, threads: int) -
         plan_blob: The pickled plan.
         threads: CPU threads for torch.
     """
+    # Ctrl-C reaches the whole process group; the driver alone decides what an interrupt means.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     local = _bind(device)
     import torch
 
