@@ -18,6 +18,7 @@ from lkadv.store import Ledger
 from tests.executors.scale_helpers import per_sample, same_arrays, toy_run, unit_infos
 
 TWO_CPUS = {"devices": "cpu,cpu"}
+pytestmark = pytest.mark.slow  # every test here spawns worker processes
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
     return per_sample(result)
 
 
-@pytest.mark.slow
 def test_two_cpu_workers_give_the_local_outcomes_of_a_reduced_main_job(tmp_path: Path) -> None:
     # The main job (tests/test_main_job_digest.py) on 20 of its 500 samples in 2 shards: the full job
     # takes minutes on this 2-core machine. Every model of the mini zoo, clean and PGD at every eps.
@@ -110,7 +110,6 @@ def test_a_resumed_run_computes_nothing_twice(tmp_path: Path) -> None:
     assert (first.computed_units, again.computed_units, again.reused_units) == (16, 0, 16)
 
 
-@pytest.mark.slow
 def test_staged_attacks_and_corruptions_give_the_local_outcomes(tmp_path: Path) -> None:
     # AutoAttack and worst-of run in stages (saved through the driver); corruptions are seeded per shard.
     job = {

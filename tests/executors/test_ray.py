@@ -16,6 +16,7 @@ import pytest
 from tests.executors.scale_helpers import per_sample, same_arrays, toy_run, unit_infos
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # a local Ray instance and its worker processes
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,7 +45,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
     return per_sample(result)
 
 
-@pytest.mark.slow
 def test_ray_actors_give_the_local_outcomes(tmp_path: Path, local_ray, reference) -> None:
     result = toy_run(tmp_path / "run", "toy-1", "ray")
     assert not result.failures, result.failures
@@ -54,7 +54,6 @@ def test_ray_actors_give_the_local_outcomes(tmp_path: Path, local_ray, reference
     assert all(d.startswith("cpu@") for d in devices), devices  # fake GPUs: the actors ran on the CPU
 
 
-@pytest.mark.slow
 def test_a_ray_actor_killed_mid_unit_costs_that_unit_only(tmp_path: Path, local_ray, reference, monkeypatch) -> None:
     monkeypatch.setenv("LKADV_FAULT_DIR", str(tmp_path))
     monkeypatch.setenv("LKADV_FAULT_AT", "30")
