@@ -90,8 +90,9 @@ def test_completeness_on_a_zoo_model(resnet: nn.Module, index: int, contrast: fl
         segs = path_points(x, variant=variant, path_steps=steps, turning_points=4, tau=0.02, generator=g)
         ig = integrated_gradient(resnet, segs, y)[0]
         errors.append(float((ig.flatten(1).sum(1) - gap).abs()))
-    assert errors[1] <= 0.1 * float(gap.abs()) + 0.1, (errors, gap)
-    assert errors[1] <= errors[0] + 0.05
+    # A left Riemann sum converges at first order: 16x the steps leave at most 1/8 of the error (2x slack),
+    # or an error small against the logit gap. A wrong IG (no (x - baseline) factor, a wrong path) does not.
+    assert errors[1] <= max(errors[0] / 8, 0.1 * float(gap.abs())) + 0.05, (errors, gap)
 
 
 # ---- an independent implementation, written from the paper's equations (one image at a time, float64)

@@ -87,8 +87,8 @@ def test_missing_batch_counters_are_not_missing_weights(tmp_path):
 
 
 def test_bad_files_through_the_timm_bridge_fail_their_model_with_a_clear_message(tmp_path):
+    from lkadv.models import identify_models
     from lkadv.plugins import PluginHost
-    from lkadv.runner._identify import identify_models
 
     html = tmp_path / "page.safetensors"
     html.write_text("<!DOCTYPE html><html><body>quota exceeded</body></html>")

@@ -73,7 +73,13 @@ def _previous_options(run_dir: Path) -> dict[str, Any]:
 @click.option("--batch-size", default=None, type=int, help="Batch size.")
 @click.option("--shard-size", default=None, type=int, help="Samples per unit of work and storage.")
 @click.option("--run-dir", default=None, help="Run directory (default lkadv-runs).")
-@click.option("--executor", default=None, help="Executor (default local).")
+@click.option(
+    "--executor",
+    default=None,
+    help="local, processes (one worker per device), ray; default auto: processes with more than one GPU, else local.",
+)
+@click.option("--devices", default=None, help="Workers' devices: auto (every GPU), cuda:0,cuda:1 or cpu,cpu.")
+@click.option("--ray-address", default=None, help="Ray cluster for --executor ray (default RAY_ADDRESS, else local).")
 @click.option(
     "--on-bad-image",
     default=None,

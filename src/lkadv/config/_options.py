@@ -84,7 +84,11 @@ class RunOptions:
         batch_size: Batch size (default: the dataset's).
         shard_size: Samples per unit of work and storage (default: batch size).
         run_dir: Run directory holding the ledger.
-        executor: Executor name.
+        executor: Executor name (``auto``: ``processes`` when more than one GPU is
+            visible and the device is ``auto``, else ``local``).
+        devices: Devices of a multi-worker executor, one worker each: ``auto``
+            (every visible GPU), ``cuda:0,cuda:1``, ``cpu,cpu``.
+        ray_address: Ray cluster for ``--executor ray`` (default: ``RAY_ADDRESS``, else a local instance).
         data_roots: Dataset roots by dataset name (from the config file's ``[data]``).
         strict_plugins: Fail on any plugin error.
         subset: A named fixed subset instead of ``--limit``: ``fixed-5k`` (5,000
@@ -106,6 +110,9 @@ class RunOptions:
             (how they compute, not what: not in any cell's identity).
         cpu_lanes: Lanes a CPU gradient pass is split into (None: one per torch
             thread; 1: no split). Not in any cell's identity either.
+        max_attempts: Times a unit may take a worker down (multi-worker executors)
+            before its cell is failed.
+        hang_seconds: A busy worker silent this long is killed and its task re-queued.
         environment: The ``LKADV_*`` variables as they were when the options were
             made (dataset roots are found in it), so a worker elsewhere sees the
             same settings without reading its own environment.
@@ -129,7 +136,9 @@ class RunOptions:
     batch_size: int | None = None
     shard_size: int | None = None
     run_dir: Path = Path("lkadv-runs")
-    executor: str = "local"
+    executor: str = "auto"
+    devices: str = "auto"
+    ray_address: str | None = None
     data_roots: Mapping[str, str] = field(default_factory=dict)
     strict_plugins: bool = False
     subset: str | None = None
@@ -138,6 +147,8 @@ class RunOptions:
     workers: int | None = None
     fold_bn: bool = True
     cpu_lanes: int | None = None
+    max_attempts: int = 3
+    hang_seconds: float = 1800.0
     source_models: str | None = None
     save_examples: int = 0
     craft: bool = True
@@ -310,6 +321,8 @@ _CONVERTERS: dict[str, Any] = {
     "shard_size": lambda v, s: _int(v, s, 1),
     "run_dir": lambda v, s: _run_dir(v, s),
     "executor": lambda v, s: str(v).strip(),
+    "devices": lambda v, s: str(v).strip(),
+    "ray_address": _optional_selector,
     "data_roots": lambda v, s: _roots(v, s),
     "strict_plugins": parse_bool,
     "subset": _optional_selector,
@@ -318,6 +331,8 @@ _CONVERTERS: dict[str, Any] = {
     "workers": lambda v, s: _int(v, s, 0),
     "fold_bn": parse_bool,
     "cpu_lanes": lambda v, s: _int(v, s, 1),
+    "max_attempts": lambda v, s: _int(v, s, 1),
+    "hang_seconds": lambda v, s: _positive(v, s),
     "environment": lambda v, s: _environment(v, s),
     "source_models": lambda v, s: _source_selector(v, s),
     "save_examples": lambda v, s: _int(v, s, 0),
@@ -342,6 +357,16 @@ def _source_selector(value: Any, source: str) -> str:
     if not text or text.lower() == "none":
         raise ConfigError(f"{source}: names no model; give the models to craft on, e.g. --source-models fm-resnet")
     return text
+
+
+def _positive(value: Any, source: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: expected a positive number, got {value!r}") from exc
+    if not (out > 0 and math.isfinite(out)):
+        raise ConfigError(f"{source}: expected a positive number, got {value!r}")
+    return out
 
 
 def _run_dir(value: Any, source: str) -> Path:

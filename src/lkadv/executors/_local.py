@@ -170,6 +170,18 @@ class LocalExecutor:
     def __init__(self, device: str = "auto") -> None:
         self.device = pick_device(device)
         self._extras: Any = None
+        self.reraise: tuple[type[BaseException], ...] = ()
+        """Errors that leave :meth:`run` instead of failing a cell (a worker halves its batch on OOM)."""
+        self._kept: tuple[tuple[str, ...], _Models] | None = None
+
+    def _models(self, plan: Plan, head: Any, events: Events) -> _Models:
+        # Models are kept between runs of the same cells: a worker handed task after task builds each once.
+        cells = tuple(c.key for c in plan.cells)
+        if self._kept is None or self._kept[0] != cells:
+            self._kept = (cells, _Models(self.device, plan.options.precision, head, events, plan))
+        models = self._kept[1]
+        models._events, models._plan = events, plan
+        return models
 
     def run(self, plan: Plan, pending: set[tuple[str, int]], lookup: Lookup, events: Events) -> None:
         """Compute every pending unit of ``plan``, shard by shard, with the plan's engine options."""
@@ -179,7 +191,7 @@ class LocalExecutor:
             pending,
             lookup,
             events,
-            _Models(self.device, plan.options.precision, resolve(plan.dataset.head), events, plan),
+            self._models(plan, resolve(plan.dataset.head), events),
         )
         run.transfers = TransferContext(plan, run.models.get, ExampleStore(plan.options.run_dir), score)
         with use_engine(plan.engine):
@@ -227,10 +239,11 @@ class LocalExecutor:
         ):
             return True
         run.probed.add(model.name)
+        b = run.plan.batch_size  # one batch: the probe must fit wherever a batch fits (a worker halves it on OOM)
         try:
-            self._probe(built[0], built[1], data[0], data[1], _clean_cell(cells), run.events)
+            self._probe(built[0], built[1], data[0][:b], data[1][:b], _clean_cell(cells), run.events)
         except Exception as exc:  # the model's own forward failed: its cells fail, the run goes on
-            if run.plan.options.strict_plugins and not isinstance(exc, LkadvError):
+            if isinstance(exc, self.reraise) or (run.plan.options.strict_plugins and not isinstance(exc, LkadvError)):
                 raise
             for cell in cells:
                 run.failed.add(cell.key)
@@ -270,7 +283,7 @@ class LocalExecutor:
                 ctx = AttackContext(plan, attack_model, score_model, plan.batch_size, run.events, score, precision)
                 out, info = attack_unit(ctx, unit, x, y, clean, prev)
         except Exception as exc:  # plugin code (model, attack, corruption): only this cell fails
-            if plan.options.strict_plugins and not isinstance(exc, LkadvError):
+            if isinstance(exc, self.reraise) or (plan.options.strict_plugins and not isinstance(exc, LkadvError)):
                 raise
             run.failed.add(cell.key)
             run.events.cell_failed(cell, describe(exc))

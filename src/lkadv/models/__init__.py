@@ -6,6 +6,7 @@ from lkadv.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from lkadv.models._build import BuildReport, build_classifier, reparameterize
+    from lkadv.models._built import Identified, identify_models
     from lkadv.models._checkpoints import load_into, read_state_dict, state_dict_misfit
     from lkadv.models._classifier import Classifier, adapt_output, autocast_dtype
     from lkadv.models._fusion import bn_affine, fuse_conv_bn, pad_kernel_to
@@ -19,12 +20,14 @@ __all__ = [
     "Classifier",
     "GradStats",
     "HeadedClassifier",
+    "Identified",
     "ModelIdentity",
     "adapt_output",
     "autocast_dtype",
     "bn_affine",
     "build_classifier",
     "fuse_conv_bn",
+    "identify_models",
     "identify_network",
     "load_into",
     "pad_kernel_to",
@@ -44,6 +47,8 @@ __getattr__, __dir__ = lazy_attributes(
         "BuildReport": "lkadv.models._build",
         "build_classifier": "lkadv.models._build",
         "reparameterize": "lkadv.models._build",
+        "Identified": "lkadv.models._built",
+        "identify_models": "lkadv.models._built",
         "load_into": "lkadv.models._checkpoints",
         "read_state_dict": "lkadv.models._checkpoints",
         "state_dict_misfit": "lkadv.models._checkpoints",

@@ -122,6 +122,7 @@ class LiveProgress:
             console=self.console,
         )
         self._task: Any = None
+        self._workers: dict[str, str] = {}
 
     def start(self, plan: Plan, pending: set[tuple[str, int]], known: dict[str, tuple[int, int]] | None = None) -> None:
         """Begin drawing."""
@@ -157,7 +158,14 @@ class LiveProgress:
     def _render(self) -> Group:
         assert self._tally is not None
         running = as_text(self._tally.running, style="cyan") if self._tally.running else Text("")
-        return Group(*self._matrix(), running, self._bar)
+        workers = [as_text(f"{name}: {text}", style="cyan") for name, text in self._workers.items()]
+        return Group(*self._matrix(), *(workers or [running]), self._bar)
+
+    def worker(self, name: str, text: str) -> None:
+        """One line per worker of a multi-worker executor: its model, cell and rate."""
+        self._workers[name] = text
+        if self._live is not None:
+            self._live.update(self._render())
 
     def step(self, unit: Unit, stage: str, stage_index: int, stages: int, done: int, total: int) -> None:
         """Show life inside a long unit: which cell, which stage, how many samples."""

@@ -7,16 +7,13 @@ from lkadv.lazy import lazy_attributes
 if TYPE_CHECKING:
     from lkadv.runner._data import plan_run, prepare_data
     from lkadv.runner._driver import DryRun, Progress, RunResult, dry_run, run
-    from lkadv.runner._identify import Identified, identify_models
     from lkadv.runner._rescore import rescore
 
 __all__ = [
     "DryRun",
-    "Identified",
     "Progress",
     "RunResult",
     "dry_run",
-    "identify_models",
     "plan_run",
     "prepare_data",
     "rescore",
@@ -33,8 +30,6 @@ __getattr__, __dir__ = lazy_attributes(
         "RunResult": "lkadv.runner._driver",
         "dry_run": "lkadv.runner._driver",
         "run": "lkadv.runner._driver",
-        "Identified": "lkadv.runner._identify",
-        "identify_models": "lkadv.runner._identify",
         "rescore": "lkadv.runner._rescore",
     },
 )

@@ -16,15 +16,15 @@ from rich.console import Console
 
 from lkadv.config import RunOptions
 from lkadv.errors import ConfigError
-from lkadv.executors import Executor, Lookup, UnitOutcome
+from lkadv.executors import Executor, Lookup, UnitOutcome, make_executor
 from lkadv.metrics import Summary, summarize
+from lkadv.models import Identified, identify_models
 from lkadv.planner import Cell, Plan, Unit
 from lkadv.plugins import PluginHost
 from lkadv.runner._data import plan_run
-from lkadv.runner._identify import Identified, identify_models
 from lkadv.specs import ModelSpec
 from lkadv.store import LEDGER_FILE, SAMPLE_COLUMNS, Ledger, provenance, sample_rows
-from lkadv.types import Outcomes, resolve
+from lkadv.types import Outcomes
 
 if TYPE_CHECKING:
     from torch import nn
@@ -168,6 +168,12 @@ class _Events:
         if step is not None:
             step(unit, stage, stage_index, stages, done, total)
 
+    def worker_status(self, worker: str, text: str) -> None:
+        # A multi-worker executor's line per worker; displays written before workers existed lack it.
+        show = getattr(self.progress, "worker", None)
+        if show is not None:
+            show(worker, text)
+
     def stage_finished(self, unit: Unit, stages_done: int, state: dict[str, Any]) -> None:
         self.ledger.save_progress(unit.cell.key, unit.shard, stages_done, state)
 
@@ -212,12 +218,6 @@ def _identified_plan(options: RunOptions, host: PluginHost) -> tuple[Plan, dict[
     return plan.identified({name: ident.material for name, ident in identities.items()}), identities
 
 
-def _executor(options: RunOptions, host: PluginHost) -> Executor:
-    spec = host.registries.executors.get(options.executor)
-    executor: Executor = resolve(spec.factory)(device=options.device)
-    return executor
-
-
 @dataclass
 class DryRun:
     """What a run would do, found without writing anything.
@@ -248,7 +248,7 @@ def dry_run(options: RunOptions, *, host: PluginHost | None = None) -> DryRun:
     """
     host = host or PluginHost(strict=options.strict_plugins)
     plan, identities = _identified_plan(options, host)
-    _executor(options, host)  # the device is checked as the run would check it
+    make_executor(host, options)  # the devices are checked as the run would check them
     done: set[tuple[str, int]] = set()
     if (options.run_dir / LEDGER_FILE).is_file():
         with Ledger(options.run_dir) as ledger:
@@ -305,7 +305,7 @@ def run(
     shown = progress if not isinstance(progress, bool) else None
     host = host or PluginHost(strict=options.strict_plugins)
     plan, identities = _identified_plan(options, host)
-    executor = _executor(options, host)
+    executor: Executor = make_executor(host, options)
     device = getattr(executor, "device", options.device)
     plugins = {name: f"{p.version} ({p.status})" for name, p in host.plugins.items()}
     with Ledger(options.run_dir, create=True, lock=True) as ledger:

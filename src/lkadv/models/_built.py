@@ -14,7 +14,7 @@ from typing import Any
 
 from torch import nn
 
-from lkadv.models import identify_network
+from lkadv.models._identity import identify_network
 from lkadv.specs import ModelSpec
 from lkadv.types import resolve
 
