@@ -94,3 +94,16 @@ def test_every_package_has_its_layer() -> None:
     packages = {f"lkadv.{p.parent.name}" for p in (ROOT / "src" / "lkadv").glob("*/__init__.py")}
     packages |= {"lkadv.types", "lkadv.errors"}  # the two public foundation modules
     assert packages == listed, f"unlayered: {sorted(packages - listed)}; gone: {sorted(listed - packages)}"
+
+
+def test_no_function_is_longer_than_sixty_lines() -> None:
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "src" / "lkadv").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({size} lines)")
+    assert not long, "split these functions (docstring included, at most 60 lines):\n" + "\n".join(long)

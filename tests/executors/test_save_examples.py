@@ -21,7 +21,8 @@ def test_first_examples_are_saved_in_the_ball_with_the_unit(tmp_path, host) -> N
     result = run(_opts(tmp_path, save_examples=5), host=host, progress=False)
     cell = next(c for c in result.plan.cells if c.threat.kind == "attack")
     store = ExampleStore(tmp_path)
-    assert store.list_keys() == sorted([f"cell-{cell.key}-0", f"cell-{cell.key}-1"])
+    # each unit's examples, and the clean images they start from (for the report's gallery)
+    assert store.list_keys() == sorted(f"cell-{cell.key}-{s}{c}" for s in (0, 1) for c in ("", "-clean"))
     plan = result.plan
     images = plan.imageset.load(list(plan.subset.positions)).numpy()
     with Ledger(tmp_path) as ledger:

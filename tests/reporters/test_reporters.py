@@ -41,7 +41,8 @@ def test_formats_and_plugin_sections(tmp_path):
         dict(models="tag:toy", dataset="toy", attacks="fgsm", limit=40, run_dir=tmp_path), env={}, config_file=None
     )
     result = run(opts, host=host)
-    assert [s.key for s in result.summary.sections] == ["clean-error", "sanity", "settings"]  # built-ins follow
+    # plugins in registration order (the built-ins first), the effective settings last
+    assert [s.key for s in result.summary.sections] == ["sanity", "clean-error", "settings"]
     assert "section bug" in host.plugins["bad"].errors[0]
     with Ledger(tmp_path) as ledger:
         summary = summarize(ledger, host=host)
@@ -50,7 +51,8 @@ def test_formats_and_plugin_sections(tmp_path):
     text = render_terminal(summary)
     assert "clean error, %" in text and "fgsm@0.01" in text
     data = json.loads(render_json(summary))
-    assert data["sections"][0]["rows"][0][0] == "toy-0"
+    plugin = next(s for s in data["sections"] if s["key"] == "clean-error")
+    assert plugin["rows"][0][0] == "toy-0"
     rows = list(csv.DictReader(io.StringIO(render_csv(summary))))
     assert len(rows) == 8 and {r["status"] for r in rows} == {"done"}
     clean = next(r for r in rows if r["threat"] == "clean" and r["model"] == "toy-0")
