@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from lkadv.metrics import CellResult, Summary, accuracy
+from lkadv.metrics import mcnemar_exact as mcnemar_p
 from lkadv.types import Outcomes
-from lkadv.zoo._gauss_report import gauss_section, mcnemar_p
+from lkadv.zoo._gauss_report import gauss_section
 
 scipy_stats = pytest.importorskip("scipy.stats")
 

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console, RenderableType
 from rich.markup import escape
 
-from lkadv.errors import LkadvError
+from lkadv.errors import ConfigError, LkadvError
 from lkadv.plugins import PluginHost
 from lkadv.reporters import as_text
 
 __all__ = [
     "LkadvGroup",
     "err_console",
+    "finish_run",
     "fit_consoles",
+    "format_for_output",
     "get_host",
     "out_console",
     "print_json",
     "print_tables",
     "show_warning",
+    "write_output",
 ]
 
 
@@ -116,3 +120,46 @@ def _import(module: str) -> object:
 def print_json(data: Any) -> None:
     """Write JSON to stdout (no rich markup or wrapping)."""
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+def format_for_output(output: Path | None, by_suffix: Mapping[str, str]) -> str:
+    """The format an output file's suffix asks for (``r.csv`` -> csv); terminal without a file.
+
+    Raises:
+        ConfigError: If no format writes the file's suffix.
+    """
+    if output is None:
+        return "terminal"
+    fmt = by_suffix.get(output.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(by_suffix))
+        raise ConfigError(
+            f"-o {output}: no format writes {output.suffix or 'files without a suffix'}; "
+            f"give -f FORMAT (suffixes known: {known})"
+        )
+    return fmt
+
+
+def write_output(output: Path, text: str | bytes) -> None:
+    """Write a whole file or nothing: a temporary file renamed into place when complete."""
+    tmp = output.with_name(f".{output.name}.tmp")
+    if isinstance(text, bytes):
+        tmp.write_bytes(text)
+    else:
+        tmp.write_text(text)
+    tmp.replace(output)
+
+
+def finish_run(ctx: click.Context, result: Any, done: str) -> None:
+    """The run's table, its one-line account (``done``: computed, scored), and exit 1 if a cell failed."""
+    from lkadv.reporters import rich_tables
+
+    print_tables(rich_tables(result.summary, brief=True, width=out_console.width))  # `lkadv report`: in full
+    err_console.print(
+        f"run {result.run_id} in {result.run_dir}: {result.computed_units} units {done}, "
+        f"{result.reused_units} reused, {result.seconds:.1f}s",
+        highlight=False,
+    )
+    if result.failures:
+        err_console.print(f"[bold red]{len(result.failures)} cell(s) failed[/]; see the notes under the table")
+        ctx.exit(1)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lkadv.errors import ConfigError
+from lkadv.cli._common import format_for_output, write_output
 
 __all__ = ["compare"]
 
@@ -29,25 +29,9 @@ def compare(run_dirs: tuple[Path, ...], fmt: str | None, output: Path | None) ->
     from lkadv.reporters import compare_runs, render_comparison
 
     if fmt is None:
-        fmt = _format_for(output)
+        fmt = format_for_output(output, _SUFFIXES)
     text = render_comparison(compare_runs(list(run_dirs)), fmt)
     if output is None:
         click.echo(text, nl=False)
         return
-    tmp = output.with_name(f".{output.name}.tmp")  # renamed when complete: never a half-written file
-    tmp.write_text(text)
-    tmp.replace(output)
-
-
-def _format_for(output: Path | None) -> str:
-    """The format an output file's suffix asks for; terminal without a file."""
-    if output is None:
-        return "terminal"
-    fmt = _SUFFIXES.get(output.suffix.lower())
-    if fmt is None:
-        known = ", ".join(sorted(_SUFFIXES))
-        raise ConfigError(
-            f"-o {output}: no format writes {output.suffix or 'files without a suffix'}; "
-            f"give -f FORMAT (suffixes known: {known})"
-        )
-    return fmt
+    write_output(output, text)

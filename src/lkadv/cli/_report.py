@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from lkadv.cli._common import get_host, out_console, print_tables
+from lkadv.cli._common import format_for_output, get_host, out_console, print_tables, write_output
 from lkadv.cli._report_extras import (
     add_sections,
     default_per_class,
@@ -102,7 +102,7 @@ def report(
     if output is None:
         click.echo(text, nl=False)
         return
-    _write(output, text)
+    write_output(output, text)
 
 
 def _run_dir(argument: Path | None, option: Path | None) -> Path:
@@ -113,27 +113,8 @@ def _run_dir(argument: Path | None, option: Path | None) -> Path:
 
 
 def _format_for(host: Any, output: Path | None) -> str:
-    """The format an output file's suffix asks for (``r.csv`` -> csv); terminal without a file."""
-    if output is None:
-        return "terminal"
-    by_suffix = {spec.suffix: spec.name for spec in reversed(list(host.registries.reporters))}
-    fmt = by_suffix.get(output.suffix.lower())
-    if fmt is None:
-        known = ", ".join(sorted(by_suffix))
-        raise ConfigError(
-            f"-o {output}: no format writes {output.suffix or 'files without a suffix'}; give -f "
-            f"FORMAT (suffixes known: {known})"
-        )
-    return fmt
-
-
-def _write(output: Path, text: str | bytes) -> None:
-    tmp = output.with_name(f".{output.name}.tmp")
-    if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text)
-    tmp.replace(output)
+    """The format an output file's suffix asks for, among the registered reporters."""
+    return format_for_output(output, {spec.suffix: spec.name for spec in reversed(list(host.registries.reporters))})
 
 
 def _benchmarks(host: Any, run_dir: Path, fmt: str, output: Path | None) -> None:
@@ -151,7 +132,7 @@ def _benchmarks(host: Any, run_dir: Path, fmt: str, output: Path | None) -> None
         if output is None:
             click.echo(text, nl=False)
         else:
-            _write(output, text)
+            write_output(output, text)
         return
     table = Table(title=as_text(section.title), title_justify="left")
     for column in section.columns:

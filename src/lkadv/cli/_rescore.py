@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lkadv.cli._common import err_console, get_host, out_console, print_tables
+from lkadv.cli._common import err_console, finish_run, get_host
 
 __all__ = ["rescore_cmd"]
 
@@ -18,16 +18,8 @@ __all__ = ["rescore_cmd"]
 @click.pass_context
 def rescore_cmd(ctx: click.Context, run_dir: Path, models: str, quiet: bool) -> None:
     """Score the saved 8-bit examples of the run in RUN_DIR on further models (nothing is crafted)."""
-    from lkadv.reporters import make_progress, rich_tables
+    from lkadv.reporters import make_progress
     from lkadv.runner import rescore
 
     result = rescore(run_dir, models, host=get_host(ctx), progress=make_progress(err_console, quiet) or False)
-    print_tables(rich_tables(result.summary, brief=True, width=out_console.width))
-    err_console.print(
-        f"run {result.run_id} in {result.run_dir}: {result.computed_units} units scored, "
-        f"{result.reused_units} reused, {result.seconds:.1f}s",
-        highlight=False,
-    )
-    if result.failures:
-        err_console.print(f"[bold red]{len(result.failures)} cell(s) failed[/]; see the notes under the table")
-        ctx.exit(1)
+    finish_run(ctx, result, "scored")

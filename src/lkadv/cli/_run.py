@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from lkadv._signals import terminate_as_interrupt
-from lkadv.cli._common import err_console, get_host, out_console, print_tables
+from lkadv.cli._common import err_console, finish_run, get_host, out_console, print_tables
 from lkadv.config import load_options, parse_params
 from lkadv.errors import ConfigError, LkadvError, RunInterrupted
 from lkadv.types import PRECISIONS
@@ -99,7 +99,7 @@ def run_cmd(
     ctx: click.Context, /, config_file: Path | None, resume: bool, quiet: bool, dry_run: bool, **flags: Any
 ) -> None:
     """Run the models x threats matrix; finished units are reused, never recomputed."""
-    from lkadv.reporters import make_progress, rich_tables
+    from lkadv.reporters import make_progress
     from lkadv.runner import run
 
     if flags["attack_params"]:
@@ -124,16 +124,7 @@ def run_cmd(
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM (a cluster's preemption) raised as RunInterrupted
         _interrupted(ctx, options.run_dir, exc)
         return
-    # `lkadv report` shows every section in full
-    print_tables(rich_tables(result.summary, brief=True, width=out_console.width))
-    err_console.print(
-        f"run {result.run_id} in {result.run_dir}: {result.computed_units} units computed, "
-        f"{result.reused_units} reused, {result.seconds:.1f}s",
-        highlight=False,
-    )
-    if result.failures:
-        err_console.print(f"[bold red]{len(result.failures)} cell(s) failed[/]; see the notes under the table")
-        ctx.exit(1)
+    finish_run(ctx, result, "computed")
 
 
 def _interrupted(ctx: click.Context, run_dir: Path, exc: KeyboardInterrupt) -> None:

@@ -1,20 +1,14 @@
 """Settings: run options and every ``LKADV_*`` variable, with where each value came from."""
 
+from lkadv.config._loading import FILE_TABLES, load_options, option_sources, option_variable
 from lkadv.config._options import (
     CONFIG_VARIABLE,
     CORRUPTION_PROTOCOLS,
     DEFAULT_CONFIG_FILE,
-    ENV_PREFIX,
-    PRECISIONS,
     RunOptions,
     lkadv_environment,
-    load_options,
-    option_sources,
-    option_variable,
-    parse_bool,
-    parse_eps,
-    parse_params,
 )
+from lkadv.config._parsers import ENV_PREFIX, parse_bool, parse_eps, parse_params
 from lkadv.config._settings import (
     CACHE_VARIABLE,
     DATA_ROOT_VARIABLE,
@@ -28,6 +22,7 @@ from lkadv.config._settings import (
     env_names,
     explain_settings,
 )
+from lkadv.types import PRECISIONS
 
 __all__ = [
     "CACHE_VARIABLE",
@@ -37,6 +32,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "DISABLE_PLUGINS_VARIABLE",
     "ENV_PREFIX",
+    "FILE_TABLES",
     "LOAD_PLUGINS_VARIABLE",
     "OTHER_VARIABLES",
     "PRECISIONS",

@@ -16,16 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lkadv.config._options import (
-    CONFIG_VARIABLE,
-    ENV_PREFIX,
-    FILE_TABLES,
-    RunOptions,
-    load_options,
-    option_sources,
-    option_variable,
-    parse_bool,
-)
+from lkadv.config._loading import FILE_TABLES, load_options, option_sources, option_variable
+from lkadv.config._options import CONFIG_VARIABLE, RunOptions
+from lkadv.config._parsers import ENV_PREFIX, parse_bool
 
 __all__ = [
     "CACHE_VARIABLE",

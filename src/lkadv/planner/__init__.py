@@ -1,6 +1,7 @@
 """The planner: options and registries in, cells (model x threat) and units (cell x shard) out; no file access."""
 
-from lkadv.planner._plan import Cell, Plan, PlanData, Unit, make_plan, preprocessing_for
+from lkadv.planner._cells import Cell, Unit, preprocessing_for
+from lkadv.planner._plan import Plan, PlanData, make_plan
 from lkadv.planner._presets import ATTACK_PRESETS, AttackPreset, expand_attack_presets
 from lkadv.planner._seeds import derive_seed
 from lkadv.planner._subsets import Subset, balanced_subset, draw_subset, fixed_subset, named_subset

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from lkadv.errors import LkadvError
 from lkadv.specs import AnalysisSpec
+from lkadv.testing._contracts import check_described, select_contracts
 from lkadv.testing._errors import ContractViolation
 
 __all__ = ["check_analysis"]
@@ -28,11 +28,7 @@ def _run(spec: AnalysisSpec, model: str, params: Mapping[str, Any], run_dir: Pat
 
 
 def _metadata(spec: AnalysisSpec) -> None:
-    try:
-        spec.validate()
-        json.dumps(spec.describe())
-    except (LkadvError, TypeError) as exc:
-        raise ContractViolation("analysis.metadata", f"analysis {spec.name!r}: {exc}") from exc
+    check_described("analysis.metadata", f"analysis {spec.name!r}", spec)
 
 
 def check_analysis(
@@ -80,14 +76,4 @@ def check_analysis(
         other = _run(spec, model, params, Path(tmp) / "b", limit)
         if other.tables.get(spec.name) != rows:
             raise ContractViolation("analysis.determinism", f"analysis {spec.name!r}: two runs with one seed differ")
-    return {
-        c: "ok"
-        for c in (
-            "analysis.metadata",
-            "analysis.units",
-            "analysis.rows",
-            "analysis.outputs",
-            "analysis.resume",
-            "analysis.determinism",
-        )
-    }
+    return dict.fromkeys(select_contracts("analysis", None), "ok")

@@ -12,7 +12,7 @@ from torch import nn
 from lkadv.engine import ABS_SLACK, REL_SLACK, perturbation_norm
 from lkadv.errors import LkadvError
 from lkadv.specs import AttackSpec
-from lkadv.testing._contracts import select_contracts
+from lkadv.testing._contracts import run_contracts
 from lkadv.testing._errors import ContractViolation
 from lkadv.testing._inputs import tiny_classifier, tiny_images
 from lkadv.types import resolve
@@ -194,8 +194,4 @@ def check_attack(
     clf = classifier if classifier is not None else tiny_classifier()
     x = images if images is not None else tiny_images((3, 16, 16), n=8, seed=seed)
     runs = _Runs(spec, dict(params or {}), clf, x, dict(eps or {}), seed)
-    results: dict[str, str] = {}
-    for name in select_contracts("attack", contracts):
-        _CHECKS[name](runs)
-        results[name] = "ok"
-    return results
+    return run_contracts("attack", contracts, lambda name: _CHECKS[name](runs))

@@ -15,14 +15,7 @@ __all__ = ["PluginConformance"]
 
 _LOADED: dict[int, LoadedPlugin | ContractViolation] = {}
 _ANALYSED: dict[tuple[int, str], dict[str, str] | ContractViolation] = {}
-_ANALYSIS_ORDER = (
-    "analysis.metadata",
-    "analysis.units",
-    "analysis.rows",
-    "analysis.outputs",
-    "analysis.resume",
-    "analysis.determinism",
-)
+_ANALYSIS_ORDER = tuple(select_contracts("analysis", None))
 
 
 class PluginConformance:

@@ -6,11 +6,14 @@ plugin guide (docs/plugins.md) explains each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from lkadv.errors import ConfigError
+from lkadv.errors import ConfigError, LkadvError
+from lkadv.testing._errors import ContractSkipped, ContractViolation
 
-__all__ = ["CONTRACTS", "KINDS", "select_contracts"]
+__all__ = ["CONTRACTS", "KINDS", "check_described", "run_contracts", "select_contracts"]
 
 KINDS = ("plugin", "model", "attack", "corruption", "dataset", "analysis")
 
@@ -74,3 +77,33 @@ def select_contracts(kind: str, contracts: Iterable[str] | None) -> list[str]:
     if unknown:
         raise ConfigError(f"unknown {kind} contract(s) {unknown}; known: {own}")
     return [c for c in own if c in wanted]
+
+
+def check_described(rule: str, what: str, spec: Any) -> None:
+    """A spec validates and describes itself as JSON (every kind's ``*.metadata`` contract starts here).
+
+    Raises:
+        ContractViolation: Under ``rule``, naming ``what`` and the problem.
+    """
+    try:
+        spec.validate()
+        json.dumps(spec.describe())
+    except (LkadvError, TypeError, ValueError) as exc:
+        raise ContractViolation(rule, f"{what}: {exc}") from exc
+
+
+def run_contracts(kind: str, contracts: Iterable[str] | None, check: Callable[[str], None]) -> dict[str, str]:
+    """Run the selected contracts of one kind in table order: ``ok``, or ``skipped: why`` for a skipped one.
+
+    Raises:
+        ContractViolation: On the first broken contract.
+    """
+    results: dict[str, str] = {}
+    for name in select_contracts(kind, contracts):
+        try:
+            check(name)
+        except ContractSkipped as skip:
+            results[name] = f"skipped: {skip.reason}"
+            continue
+        results[name] = "ok"
+    return results

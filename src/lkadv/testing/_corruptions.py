@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 
 from lkadv.corruptions import OutputRule, output_problem
-from lkadv.errors import LkadvError
 from lkadv.specs import CorruptionSpec
-from lkadv.testing._contracts import select_contracts
+from lkadv.testing._contracts import check_described, run_contracts
 from lkadv.testing._errors import ContractViolation
 from lkadv.testing._inputs import tiny_images
 from lkadv.types import resolve
@@ -70,11 +68,7 @@ class _Runs:
 
 def _metadata(runs: _Runs) -> None:
     spec = runs.spec
-    try:
-        spec.validate()
-        json.dumps(spec.describe())
-    except (LkadvError, TypeError, ValueError) as exc:
-        raise ContractViolation("corruption.metadata", f"corruption {spec.name!r}: {exc}") from exc
+    check_described("corruption.metadata", f"corruption {spec.name!r}", spec)
     expected = tuple(range(1, len(spec.severities) + 1))
     if tuple(spec.severities) != expected:
         raise ContractViolation(
@@ -172,8 +166,4 @@ def check_corruption(
         ContractViolation: On the first broken contract, naming it and the value.
     """
     runs = _Runs(spec, seed, monotonic_tolerance)
-    results: dict[str, str] = {}
-    for name in select_contracts("corruption", contracts):
-        _CHECKS[name](runs)
-        results[name] = "ok"
-    return results
+    return run_contracts("corruption", contracts, lambda name: _CHECKS[name](runs))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import TYPE_CHECKING
 import torch
 
 from lkadv.datasets import call_loader
-from lkadv.errors import DataError, LkadvError
+from lkadv.errors import DataError
 from lkadv.specs import DatasetSpec, ImageSet, LoadContext, Preprocessing
-from lkadv.testing._contracts import select_contracts
+from lkadv.testing._contracts import check_described, run_contracts
 from lkadv.testing._errors import ContractSkipped, ContractViolation
 from lkadv.testing._sample import default_host
 from lkadv.types import resolve
@@ -49,11 +48,7 @@ class _Subject:
 
 def _metadata(d: _Subject) -> None:
     spec = d.spec
-    try:
-        spec.validate()
-        json.dumps(spec.describe())
-    except (LkadvError, TypeError, ValueError) as exc:
-        raise ContractViolation("dataset.metadata", f"dataset {spec.name!r}: {exc}") from exc
+    check_described("dataset.metadata", f"dataset {spec.name!r}", spec)
     if not spec.shipped and not spec.layout.strip():
         raise ContractViolation(
             "dataset.metadata",
@@ -195,12 +190,4 @@ def check_dataset(
         ContractViolation: On the first broken contract, naming it and the value.
     """
     subject = _Subject(spec, Path(root) if root is not None else None, model_classes, host, n)
-    results: dict[str, str] = {}
-    for name in select_contracts("dataset", contracts):
-        try:
-            _CHECKS[name](subject)
-        except ContractSkipped as skip:
-            results[name] = f"skipped: {skip.reason}"
-            continue
-        results[name] = "ok"
-    return results
+    return run_contracts("dataset", contracts, lambda name: _CHECKS[name](subject))

@@ -15,7 +15,7 @@ from torch import nn
 from lkadv.errors import LkadvError
 from lkadv.models import Classifier, reparameterize
 from lkadv.specs import ModelSpec
-from lkadv.testing._contracts import select_contracts
+from lkadv.testing._contracts import run_contracts
 from lkadv.testing._errors import ContractSkipped, ContractViolation
 from lkadv.testing._inputs import tiny_images
 from lkadv.testing._sample import LabelledSample, default_host, labelled_sample
@@ -359,21 +359,17 @@ def check_model(
         ContractViolation: On the first broken contract, naming it and the value.
     """
     subject = _Subject(spec, batch)
-    results: dict[str, str] = {}
-    for name in select_contracts("model", contracts):
-        try:
-            if name == "model.normalization-inside":
-                found = _sample_for(spec, host, sample, sample_size)
-                if isinstance(found, str):
-                    raise ContractSkipped(name, found)
-                _normalization(subject, found)
-            else:
-                _CHECKS[name](subject)
-        except ContractSkipped as skip:
-            results[name] = f"skipped: {skip.reason}"
-            continue
-        results[name] = "ok"
-    return results
+
+    def check(name: str) -> None:
+        if name != "model.normalization-inside":
+            _CHECKS[name](subject)
+            return
+        found = _sample_for(spec, host, sample, sample_size)
+        if isinstance(found, str):
+            raise ContractSkipped(name, found)
+        _normalization(subject, found)
+
+    return run_contracts("model", contracts, check)
 
 
 def _sample_for(

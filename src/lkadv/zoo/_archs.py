@@ -227,19 +227,31 @@ class _ConvFFN(nn.Module):
 
 
 class _LargeKernelNet(nn.Module):
+    """Two stages of large-kernel blocks, each followed by a ConvFFN, at 14x14 and 7x7.
+
+    Args:
+        dims: Channels of the two stages.
+        kernels: Large kernel size per stage.
+        small: The parallel small kernel's size (and the short side of decomposed kernels).
+        num_classes: Output classes.
+        in_chans: Input channels.
+    """
+
+    #: Whether each large kernel is SLaK's pair of decomposed KxS and SxK kernels.
+    DECOMPOSED = False
+
     def __init__(
         self,
-        dims: tuple[int, int],
-        kernels: tuple[int, int],
-        small: int,
-        decomposed: bool,
-        num_classes: int,
-        in_chans: int,
+        dims: tuple[int, int] = (48, 96),
+        kernels: tuple[int, int] = (13, 13),
+        small: int = 3,
+        num_classes: int = 10,
+        in_chans: int = 1,
     ) -> None:
         super().__init__()
         self.stem = nn.Sequential(_ConvBN(in_chans, dims[0], 3, 2), nn.ReLU())
         self.stages = nn.ModuleList(
-            nn.Sequential(_RepLKBlock(dim, k, small, decomposed), _ConvFFN(dim))
+            nn.Sequential(_RepLKBlock(dim, k, small, self.DECOMPOSED), _ConvFFN(dim))
             for dim, k in zip(dims, kernels, strict=True)
         )
         self.transition = nn.Sequential(_ConvBN(dims[0], dims[1], 3, 2), nn.ReLU())
@@ -259,47 +271,13 @@ class _LargeKernelNet(nn.Module):
 
 
 class RepLKNetFM(_LargeKernelNet):
-    """A RepLKNet-style net: 13x13 depthwise kernels plus parallel 3x3, at 14x14 and 7x7.
-
-    Args:
-        dims: Channels of the two stages.
-        kernels: Large kernel size per stage.
-        small: Parallel small kernel size.
-        num_classes: Output classes.
-        in_chans: Input channels.
-    """
-
-    def __init__(
-        self,
-        dims: tuple[int, int] = (48, 96),
-        kernels: tuple[int, int] = (13, 13),
-        small: int = 3,
-        num_classes: int = 10,
-        in_chans: int = 1,
-    ) -> None:
-        super().__init__(dims, kernels, small, False, num_classes, in_chans)
+    """A RepLKNet-style net: 13x13 depthwise kernels plus parallel 3x3, at 14x14 and 7x7 (arguments as the base)."""
 
 
 class SLaKNetFM(_LargeKernelNet):
-    """A SLaK-style net: decomposed 13x3 and 3x13 kernels plus a 3x3 one, merged at load.
+    """A SLaK-style net: decomposed 13x3 and 3x13 kernels plus a 3x3 one, merged at load (arguments as the base)."""
 
-    Args:
-        dims: Channels of the two stages.
-        kernels: Large kernel size per stage.
-        small: Short side of the decomposed kernels and size of the small kernel.
-        num_classes: Output classes.
-        in_chans: Input channels.
-    """
-
-    def __init__(
-        self,
-        dims: tuple[int, int] = (48, 96),
-        kernels: tuple[int, int] = (13, 13),
-        small: int = 3,
-        num_classes: int = 10,
-        in_chans: int = 1,
-    ) -> None:
-        super().__init__(dims, kernels, small, True, num_classes, in_chans)
+    DECOMPOSED = True
 
 
 # ------------------------------------------------------------------------------ ViT

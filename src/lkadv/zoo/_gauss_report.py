@@ -10,29 +10,17 @@ McNemar test on the samples where exactly one of them is right.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lkadv.metrics import ReportSection, Summary
+from lkadv.metrics import ReportSection, Summary, mcnemar_exact
 
 if TYPE_CHECKING:
-    from lkadv.metrics import ReportSection, Summary
     from lkadv.store import Ledger
 
 
-__all__ = ["gauss_section", "mcnemar_p"]
-
-
-def mcnemar_p(only_a: int, only_b: int) -> float:
-    """Two-sided exact McNemar p-value from the two discordant counts (binomial, p = 1/2)."""
-    n = only_a + only_b
-    if n == 0:
-        return 1.0
-    k = min(only_a, only_b)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2 * tail)
+__all__ = ["gauss_section"]
 
 
 def gauss_section(summary: Summary, ledger: Ledger) -> ReportSection | None:
@@ -59,7 +47,7 @@ def gauss_section(summary: Summary, ledger: Ledger) -> ReportSection | None:
                     100 * (b.accuracy.value - a.accuracy.value),
                     only_plain,
                     only_gauss,
-                    f"{mcnemar_p(only_plain, only_gauss):.3g}",
+                    f"{mcnemar_exact(only_plain, only_gauss):.3g}",
                 ]
             )
     if not rows:

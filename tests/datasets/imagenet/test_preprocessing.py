@@ -9,7 +9,7 @@ from PIL import Image
 from lkadv import ModelSpec
 from lkadv.datasets._files import FileImageSet, FileSamples
 from lkadv.errors import ConfigError
-from lkadv.planner._plan import preprocessing_for
+from lkadv.planner import preprocessing_for
 from lkadv.specs import Preprocessing
 from tests.datasets.imagenet.helpers import options, run_oracle
 
