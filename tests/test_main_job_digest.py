@@ -69,3 +69,14 @@ def test_per_sample_outcomes_equal_the_stored_digest(tmp_path: Path, job: str) -
     assert job in stored, f"no stored digest for {job!r}: run with LKADV_REFRESH_DIGEST=1 (see the module docstring)"
     moved = sorted(k for k in stored[job].keys() | digests.keys() if stored[job].get(k) != digests.get(k))
     assert moved == [], f"per-sample outcomes moved in {len(moved)} cell(s): {moved[:10]}"
+
+
+@pytest.mark.slow
+def test_the_processes_executor_gives_the_main_jobs_outcomes(tmp_path: Path) -> None:
+    # Issue 14's acceptance: two CPU workers in spawned processes, the same per-sample outcomes as the
+    # local executor for every cell of the main job (the stored digest is the local executor's).
+    options = {**JOBS["main-job"], "executor": "processes", "devices": "cpu,cpu"}
+    digests = job_digests(options, tmp_path / "processes")
+    stored = json.loads(STORED.read_text())["main-job"]
+    moved = sorted(k for k in stored.keys() | digests.keys() if stored.get(k) != digests.get(k))
+    assert moved == [], f"the processes executor moved {len(moved)} cell(s): {moved[:10]}"

@@ -178,7 +178,7 @@ def attack_unit(
     stats = _grad_stats(ctx.attack_model)
     if stats is not None:
         stats.reset()
-    keeper = ExampleKeeper(ctx.plan, unit, x, y, state.pred.copy())  # --save-examples: the first samples' examples
+    keeper = ExampleKeeper(ctx.plan, unit, x, y)  # --save-examples: the first samples' examples
     with trace_engine() as trace:  # which engine paths ran, recorded with the cell
         _run_stages(ctx, unit, stages, (x, y), attacked, state, keeper)
     info: dict[str, Any] = {
@@ -190,7 +190,7 @@ def attack_unit(
     }
     if stats is not None:
         info["gradients"] = stats.as_dict()
-    kept = keeper.save()
+    kept = keeper.save(lambda images: ctx.score(ctx.score_model, images, y[: len(images)], ctx.batch)[1])
     if kept is not None:
         info["examples"] = kept
     info["engine"] = trace.as_dict()
@@ -266,7 +266,7 @@ def _attack_batch(
         x_adv = fn(ctx.attack_model, xb, yb, eps, gen).detach()
     check_adversarial(xb, x_adv, eps, norm, f"{threat.name}/{name}" if staged else threat.name)
     c, p, m = ctx.score(ctx.score_model, x_adv, yb, ctx.batch)
-    keeper.add(sel, x_adv, p)
+    keeper.add(sel, x_adv)
     if ctx.precision != "fp32":
         with torch.no_grad():
             claims = (ctx.attack_model(x_adv).argmax(1) != yb).cpu().numpy()

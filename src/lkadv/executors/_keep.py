@@ -12,6 +12,8 @@ norms it is only rounded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -29,44 +31,50 @@ class ExampleKeeper:
         unit: The attack unit.
         x: The shard's clean images.
         y: Their labels.
-        clean_pred: The model's clean predictions on the shard.
     """
 
-    def __init__(self, plan: Plan, unit: Unit, x: torch.Tensor, y: torch.Tensor, clean_pred: np.ndarray) -> None:
+    def __init__(self, plan: Plan, unit: Unit, x: torch.Tensor, y: torch.Tensor) -> None:
         self.plan, self.unit = plan, unit
         self.count = max(0, min(len(x), plan.options.save_examples - unit.start))
         self.x = x[: self.count].detach()
         self.adv = self.x.clone()
         self.y = y[: self.count].cpu().numpy()
-        self.pred = np.asarray(clean_pred[: self.count], np.int64).copy()
-        self.clean_pred = self.pred.copy()
 
-    def add(self, sel: np.ndarray, x_adv: torch.Tensor, pred: np.ndarray) -> None:
+    def add(self, sel: np.ndarray, x_adv: torch.Tensor) -> None:
         """Keep the examples of the batch ``sel`` (shard positions) that fall in the first ``count``."""
         mine = sel < self.count
         if self.count and bool(mine.any()):
             rows = torch.as_tensor(np.flatnonzero(mine), device=x_adv.device)
             self.adv[torch.as_tensor(sel[mine], device=self.adv.device)] = x_adv[rows].to(self.adv.device)
-            self.pred[sel[mine]] = pred[mine]
 
-    def save(self) -> str | None:
-        """Store the kept examples (None when there are none to keep); returns their sha256."""
+    def save(self, predict: Callable[[torch.Tensor], np.ndarray]) -> str | None:
+        """Store the kept examples and their clean images (None when there are none); returns the examples' sha256.
+
+        Args:
+            predict: The fp32 scoring model's predictions for a float batch. Each set
+                records what it predicts on the stored 8-bit images themselves, so a set
+                reloaded from the run directory re-scores exactly as recorded.
+        """
         if self.count == 0:
             return None
         threat = self.unit.cell.threat
         eps = float(threat.eps or 0.0) if threat.norm == "linf" else 1.0
-        images = quantize_uint8(self.adv.double().cpu().numpy(), self.x.double().cpu().numpy(), eps)
-        indices = np.arange(self.unit.start, self.unit.start + self.count)
-        examples = ExampleSet(
-            indices,
-            [str(self.plan.subset.ids[i]) for i in indices],
-            images,
-            self.y,
-            self.pred,
-            {"model": self.unit.cell.model.name, "threat": threat.id, "eps": threat.eps, "shard": self.unit.shard},
-        )
-        store = ExampleStore(self.plan.options.run_dir)
         x = self.x.double().cpu().numpy()
-        clean = ExampleSet(indices, examples.ids, quantize_uint8(x, x, 1.0), self.y, self.clean_pred, examples.meta)
-        store.put(cell_examples_key(self.unit.cell.key, self.unit.shard, clean=True), clean)  # for reports
-        return store.put(cell_examples_key(self.unit.cell.key, self.unit.shard), examples)
+        meta = {
+            "model": self.unit.cell.model.name,
+            "threat": threat.id,
+            "eps": threat.eps,
+            "shard": self.unit.shard,
+            "pred": "the fp32 model on the stored 8-bit images",
+        }
+        indices = np.arange(self.unit.start, self.unit.start + self.count)
+        ids = [str(self.plan.subset.ids[i]) for i in indices]
+        store = ExampleStore(self.plan.options.run_dir)
+        for images, clean in (
+            (quantize_uint8(x, x, 1.0), True),
+            (quantize_uint8(self.adv.double().cpu().numpy(), x, eps), False),
+        ):
+            floats = torch.from_numpy(images.astype(np.float32) / 255.0).to(self.x.device)
+            examples = ExampleSet(indices, ids, images, self.y, np.asarray(predict(floats), np.int64), meta)
+            digest = store.put(cell_examples_key(self.unit.cell.key, self.unit.shard, clean=clean), examples)
+        return digest
