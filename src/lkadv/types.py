@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, TypeVar, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast, get_args
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only: the settings and the listing import this module without numpy
+    import numpy as np
 
 __all__ = [
     "PRECISIONS",

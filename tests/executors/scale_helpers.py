@@ -51,3 +51,15 @@ def unit_infos(result: RunResult) -> dict[tuple[str, str, int], dict[str, Any]]:
 def same_arrays(a: dict[Any, tuple[Any, ...]], b: dict[Any, tuple[Any, ...]]) -> list[Any]:
     """Keys whose outcomes differ (or that only one side has)."""
     return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not np.array_equal(a[k], b[k]))
+
+
+def local_reference(folder: Path) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """The local executor's outcomes on the toy job, fault-kill's fault set past the end of the run."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LKADV_FAULT_DIR", str(folder))
+        patch.setenv("LKADV_FAULT_AT", str(10**9))
+        result = toy_run(folder / "run", "fault-kill,toy-1")
+    assert not result.failures
+    return per_sample(result)

@@ -15,7 +15,7 @@ from lkadv.config import load_options
 from lkadv.plugins import PluginHost
 from lkadv.runner import run
 from lkadv.store import Ledger
-from tests.executors.scale_helpers import per_sample, same_arrays, toy_run, unit_infos
+from tests.executors.scale_helpers import local_reference, per_sample, same_arrays, toy_run, unit_infos
 
 TWO_CPUS = {"devices": "cpu,cpu"}
 pytestmark = pytest.mark.slow  # every test here spawns worker processes
@@ -28,14 +28,7 @@ def _fault_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[object, ...]]:
-    """The local executor's outcomes on the toy job, fault-kill's fault set past the end of the run."""
-    folder = tmp_path_factory.mktemp("local")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LKADV_FAULT_DIR", str(folder))
-        patch.setenv("LKADV_FAULT_AT", str(10**9))
-        result = toy_run(folder / "run", "fault-kill,toy-1")
-    assert not result.failures
-    return per_sample(result)
+    return local_reference(tmp_path_factory.mktemp("local"))
 
 
 def test_two_cpu_workers_give_the_local_outcomes_of_a_reduced_main_job(tmp_path: Path) -> None:

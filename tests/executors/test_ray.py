@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.executors.scale_helpers import per_sample, same_arrays, toy_run, unit_infos
+from tests.executors.scale_helpers import local_reference, per_sample, same_arrays, toy_run, unit_infos
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # a local Ray instance and its worker processes
@@ -36,13 +36,7 @@ def local_ray() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[object, ...]]:
-    folder = tmp_path_factory.mktemp("local")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LKADV_FAULT_DIR", str(folder))
-        patch.setenv("LKADV_FAULT_AT", str(10**9))
-        result = toy_run(folder / "run", "fault-kill,toy-1")
-    assert not result.failures
-    return per_sample(result)
+    return local_reference(tmp_path_factory.mktemp("local"))
 
 
 def test_ray_actors_give_the_local_outcomes(tmp_path: Path, local_ray, reference) -> None:
